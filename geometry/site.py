@@ -128,6 +128,7 @@ class Elevator:
 @dataclass
 class Building:
     """A building: footprint extruded ``storeys`` times ``storey_height_m`` above ``base_z``.
+    A fully underground garage has ``storeys = 0`` and ``basement_levels >= 1``.
 
     ``households_per_storey`` applies to the above-ground residential storeys (levels
     0..storeys-1); ``basement_levels`` storeys lie below level 0 (garage or plant)."""
@@ -437,8 +438,10 @@ def _site_problems(site: Site) -> Iterator[str]:
         yield from _poly_problems(w, "footprint", b.footprint)
         if not isinstance(b.use, BuildingUse):
             yield f"{w}: field 'use' must be one of {', '.join(u.value for u in BuildingUse)}"
-        if not isinstance(b.storeys, int) or b.storeys < 1:
-            yield f"{w}: field 'storeys' must be an integer >= 1, got {b.storeys!r}"
+        if not isinstance(b.storeys, int) or b.storeys < 0:
+            yield f"{w}: field 'storeys' must be an integer >= 0, got {b.storeys!r}"
+        elif b.storeys == 0 and b.basement_levels < 1:
+            yield f"{w}: field 'storeys' is 0, so 'basement_levels' must be >= 1 (a fully underground building)"
         if not isinstance(b.basement_levels, int) or b.basement_levels < 0:
             yield f"{w}: field 'basement_levels' must be an integer >= 0, got {b.basement_levels!r}"
         if not isinstance(b.households_per_storey, int) or b.households_per_storey < 0:
@@ -465,7 +468,9 @@ def _site_problems(site: Site) -> Iterator[str]:
             yield from _positive(ew, "width_m", e.width_m)
             if grown is not None and grown.distance(e.position) > 0:
                 yield f"{ew}: position ({e.position.x:.1f}, {e.position.y:.1f}) is more than 1 m from building {b.id}"
-            if not (-b.basement_levels <= e.level < b.storeys):
+            # a fully underground building (storeys 0) may have level-0 exits: the surface doors
+            # of its stairs (a garage's stair kiosks)
+            if not (-b.basement_levels <= e.level < max(b.storeys, 1)):
                 yield f"{ew}: field 'level' {e.level} is not a level of building {b.id}"
         for el in b.elevators:
             yield from unique("elevator", el.id)

@@ -1,0 +1,281 @@
+"""Assemble a :class:`~twin.core.Twin` from a :class:`~scenarios.schema.Scenario`.
+
+The builder resolves the site (built-in sample or a file), checks every reference the scenario
+makes into it (buildings, stairs, exits, gates), draws the population from the run's seed,
+wires the components and schedules the alarm and the injects. Problems are reported as
+:class:`~scenarios.loader.ScenarioError` naming the scenario field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from agents.flow_evacuation import FlowEvacuation, RouteTargetError
+from agents.population import HouseholdPopulation, synthesize_households
+from geometry.site import CameraSpec, Device, DeviceKind, Site, SiteError
+from scenarios.loader import ScenarioError
+from scenarios.schema import FreeGeometry, Scenario, SiteRef
+from twin.core import Twin
+from twin.events import AlarmCleared, AlarmRaised, Event, InjectApplied, RouteBlocked, RouteReopened
+from twin.seeding import replication_seeds
+
+__all__ = ["BuiltRun", "build_run", "load_site_ref"]
+
+
+@dataclass
+class BuiltRun:
+    """A twin ready to run, with what it was built from."""
+
+    scenario: Scenario
+    twin: Twin
+    site: Site | None
+    graph: nx.Graph | None
+    replication: int
+    seed_entropy: int
+    population: HouseholdPopulation | None = None
+    rasters: dict[int, Any] = field(default_factory=dict)
+    components: dict[str, Any] = field(default_factory=dict)
+
+
+def load_site_ref(ref: SiteRef, *, base_dir: Path) -> Site:
+    """The site a scenario names: the built-in sample or a file (by its extension)."""
+    if ref.sample:
+        from geometry.sample import sample_community
+
+        return sample_community(seed=ref.sample_seed)
+    assert ref.file is not None
+    path = Path(ref.file)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ScenarioError([f"field 'site.file': {path} not found"])
+    return read_any_site(path)
+
+
+def read_any_site(path: Path) -> Site:
+    """Read a site file of any supported format, chosen by its name."""
+    name = path.name.lower()
+    if name.endswith(".osm"):
+        from geometry.osm import import_osm
+
+        return import_osm(path)
+    if name.endswith((".city.json", ".cityjson")):
+        from geometry.cityjson import import_cityjson
+
+        return import_cityjson(path)
+    if name.endswith(".json"):
+        import json
+
+        try:
+            head = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            head = None
+        if isinstance(head, dict) and head.get("type") == "CityJSON":
+            from geometry.cityjson import import_cityjson
+
+            return import_cityjson(path)
+    from geometry.io import read_site
+
+    return read_site(path)
+
+
+def build_run(
+    scenario: Scenario,
+    *,
+    base_dir: Path | str = ".",
+    replication: int = 0,
+    realtime: bool = False,
+    speed: float = 1.0,
+) -> BuiltRun:
+    """Build replication ``replication`` of ``scenario``. Seeds: one ``SeedSequence`` from
+    ``scenario.seed``, spawned per replication; components draw named streams from it."""
+    if not 0 <= replication < scenario.replications:
+        raise ScenarioError([f"replication {replication} is outside 0..{scenario.replications - 1}"])
+    seq = replication_seeds(scenario.seed, scenario.replications)[replication]
+    base = Path(base_dir)
+    site = load_site_ref(scenario.site, base_dir=base) if scenario.site is not None else None
+    if site is not None:
+        _add_interventions(site, scenario)
+        try:
+            site.validate()
+        except SiteError as exc:
+            raise ScenarioError([f"site: {p}" for p in exc.problems]) from None
+    _check_unsupported(scenario)
+    snapshot_every = scenario.outputs.snapshot_every_s if scenario.outputs.fields else None
+    twin = Twin(site, dt=scenario.dt_s, seed=seq, realtime=realtime, speed=speed, snapshot_every_s=snapshot_every)
+    run = BuiltRun(scenario=scenario, twin=twin, site=site, graph=None, replication=replication,
+                   seed_entropy=int(scenario.seed))
+    if scenario.geometry is not None:
+        run.rasters = _free_rasters(scenario.geometry)
+        if scenario.evacuation is not None:
+            raise ScenarioError([
+                "field 'evacuation': free-form geometry has no navigation graph for the network-flow model; "
+                "set 'evacuation: null' (the crowd model that walks free-form geometry is a separate component)"
+            ])
+    if site is not None:
+        from geometry.navgraph import build_nav_graph
+
+        run.graph = build_nav_graph(site)
+        _check_references(scenario, site, run.graph)
+        if scenario.evacuation is not None:
+            _add_evacuation(run)
+    _schedule(run)
+    return run
+
+
+# ----------------------------------------------------------------------------- pieces
+def _check_unsupported(scenario: Scenario) -> None:
+    problems = []
+    for k, h in enumerate(scenario.hazards):
+        problems.append(f"field 'hazards.{k}.type': the {h.type} model is not part of this version of Shoumen yet")
+    for k, _ in enumerate(scenario.interventions.patrols):
+        problems.append(f"field 'interventions.patrols.{k}': patrol simulation is not part of this version yet")
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _add_interventions(site: Site, scenario: Scenario) -> None:
+    """Extra cameras from the scenario become devices of the site (validated with it)."""
+    for k, cam in enumerate(scenario.interventions.cameras):
+        where = f"field 'interventions.cameras.{k}'"
+        try:
+            from shapely.geometry import Point
+
+            site.devices.append(Device(
+                id=str(cam["id"]),
+                kind=DeviceKind.CAMERA,
+                position=Point(float(cam["x"]), float(cam["y"])),
+                camera=CameraSpec(
+                    mount_height_m=float(cam.get("mount_height_m", 3.5)),
+                    yaw_deg=float(cam.get("yaw_deg", 0.0)),
+                    fov_deg=float(cam.get("fov_deg", 90.0)),
+                    range_m=float(cam.get("range_m", 30.0)),
+                ),
+            ))
+        except KeyError as exc:
+            raise ScenarioError([f"{where}: missing key {exc.args[0]!r} (expected id, x, y)"]) from None
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError([f"{where}: {exc}"]) from None
+
+
+def _check_references(scenario: Scenario, site: Site, graph: nx.Graph) -> None:
+    building_ids = [b.id for b in site.buildings]
+    stair_ids = {s.id for s in site.iter_stairs()}
+    problems: list[str] = []
+
+    def need_building(fld: str, bid: str) -> None:
+        if bid not in building_ids:
+            problems.append(f"field '{fld}': building {bid!r} does not exist in site {site.name!r}"
+                            f" (buildings: {', '.join(building_ids[:8])}{' ...' if len(building_ids) > 8 else ''})")
+
+    if scenario.alarm is not None:
+        for k, b in enumerate(scenario.alarm.buildings):
+            need_building(f"alarm.buildings.{k}", b)
+    if scenario.population.buildings != "all":
+        for k, b in enumerate(scenario.population.buildings):
+            need_building(f"population.buildings.{k}", b)
+    for k, inj in enumerate(scenario.injects):
+        if inj.action in ("block", "reopen"):
+            if inj.target not in stair_ids and inj.target not in graph:
+                problems.append(f"field 'injects.{k}.target': {inj.target!r} is not a stair, exit, gate or node of the site")
+        elif inj.target != "estate":
+            need_building(f"injects.{k}.target", inj.target)
+    if scenario.evacuation is not None:
+        targets = _targets(scenario, site)
+        if not targets:
+            kind = "assembly points" if scenario.evacuation.targets == "assembly" else "gates"
+            problems.append(f"field 'evacuation.targets': the site has no {kind}")
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _targets(scenario: Scenario, site: Site) -> list[str]:
+    assert scenario.evacuation is not None
+    if scenario.evacuation.targets == "assembly":
+        return [o.id for o in site.assembly_points]
+    return [g.id for g in site.gates if g.kind != "vehicle"] or [g.id for g in site.gates]
+
+
+def _add_evacuation(run: BuiltRun) -> None:
+    scenario, site, graph = run.scenario, run.site, run.graph
+    assert site is not None and graph is not None
+    pop = scenario.population
+    wanted = None if pop.buildings == "all" else set(pop.buildings)
+    units = [
+        (u, b.id)
+        for b in site.buildings
+        if b.use.residential and (wanted is None or b.id in wanted)
+        for level in range(b.storeys)
+        for u in b.unit_ids(level)
+    ]
+    run.population = synthesize_households(
+        units,
+        rng=run.twin.rng("population"),
+        residents_per_household=pop.residents_per_household,
+        hour=pop.hour,
+        at_home=pop.at_home_fraction,
+        premovement_median_s=pop.premovement.median_s,
+        premovement_sigma=pop.premovement.sigma,
+        premovement_min_s=pop.premovement.min_s,
+    )
+    try:
+        comp = FlowEvacuation(graph, run.population, targets=_targets(scenario, site))
+    except RouteTargetError as exc:
+        raise ScenarioError([f"field 'evacuation': {exc}"]) from None
+    run.components["evacuation"] = run.twin.add(comp)
+
+
+def _schedule(run: BuiltRun) -> None:
+    scenario, twin = run.scenario, run.twin
+    alarm = scenario.alarm
+    if alarm is not None:
+        if alarm.scope == "estate":
+            twin.schedule(AlarmRaised(t=alarm.at_s, source="inject", level="estate", severity=alarm.severity,
+                                      reason=alarm.reason, building=None), at=alarm.at_s)
+        else:
+            for b in alarm.buildings:
+                twin.schedule(AlarmRaised(t=alarm.at_s, source="inject", level="building", severity=alarm.severity,
+                                          reason=alarm.reason, building=b), at=alarm.at_s)
+    for inj in scenario.injects:
+        events: list[Event] = [InjectApplied(t=inj.at_s, source="inject", action=inj.action, target=inj.target,
+                                             detail=inj.detail)]
+        if inj.action == "block":
+            events.append(RouteBlocked(t=inj.at_s, source="inject", target=inj.target))
+        elif inj.action == "reopen":
+            events.append(RouteReopened(t=inj.at_s, source="inject", target=inj.target))
+        elif inj.action == "alarm":
+            estate = inj.target == "estate"
+            events.append(AlarmRaised(t=inj.at_s, source="inject", level="estate" if estate else "building",
+                                      severity="red", reason=inj.detail or "inject",
+                                      building=None if estate else inj.target))
+        else:
+            events.append(AlarmCleared(t=inj.at_s, source="inject", subject=inj.target, reason=inj.detail or "inject"))
+        for ev in events:
+            twin.schedule(ev, at=inj.at_s)
+
+
+def _free_rasters(geom: FreeGeometry) -> dict[int, Any]:
+    """Walkable rasters of free-form levels (walls and obstacles removed, doors kept open)."""
+    from shapely.geometry import LineString, Polygon
+    from shapely.ops import unary_union
+
+    from geometry.raster import rasterize_polygons
+
+    out: dict[int, Any] = {}
+    for k, lv in enumerate(geom.levels):
+        walk = [Polygon(r) for r in lv.walkable]
+        bad = [i for i, p in enumerate(walk) if not p.is_valid]
+        if bad:
+            raise ScenarioError([f"field 'geometry.levels.{k}.walkable.{bad[0]}': polygon is not valid (self-intersecting?)"])
+        doors = unary_union([LineString([d.a, d.b]).buffer(0.5 * geom.cell_size_m, cap_style="flat") for d in lv.doors]) \
+            if lv.doors else None
+        walls = [LineString(w).buffer(0.5 * geom.cell_size_m) for w in lv.walls if len(w) >= 2]
+        if doors is not None:
+            walls = [w.difference(doors) for w in walls]
+        obstacles = [Polygon(r) for r in lv.obstacles] + walls
+        out[lv.level] = rasterize_polygons(walk, obstacles=obstacles, cell_size_m=geom.cell_size_m)
+    return out

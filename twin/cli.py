@@ -1,0 +1,386 @@
+"""``shoumen``: the command line of the Shoumen community-safety twin.
+
+The face of the package: it may import everything (DESIGN.md, layout). Each sub-command's
+``--help`` explains it with an example. Errors in the user's input print one short message per
+problem (file, line or feature, field, what was expected) and exit with status 2, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+_DESCRIPTION = """\
+Shoumen (守门) — a digital twin of a residential community for safety planning, drills and
+live operation. Simulate evacuations (and, as they land, fires, floods and security incidents)
+on a 3D model of an estate, and compare plans by their metrics.
+
+Start with:  shoumen demo           (the built-in sample community, end to end)
+"""
+
+_EPILOG = """\
+examples:
+  shoumen demo --out results/demo
+  shoumen run night-evacuation --out results/night
+  shoumen run my-scenario.yaml --out results/mine --replication 2
+  shoumen scenarios
+  shoumen site show sample
+  shoumen site validate my-estate.gpkg
+  shoumen site import ../shared/data/sites/munich-sample.osm --out munich.gpkg
+  shoumen render sample --out sample.png --map sample-map.png
+"""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _fail(message: str) -> int:
+    print(f"shoumen: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _library_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "scenarios" / "library"
+
+
+def _resolve_scenario_path(name: str) -> Path:
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    lib = _library_dir() / f"{name}.yaml"
+    if lib.exists():
+        return lib
+    known = ", ".join(sorted(x.stem for x in _library_dir().glob("*.yaml")))
+    raise FileNotFoundError(f"{name}: no such scenario file, and no library scenario of that name (library: {known})")
+
+
+def _load_site_arg(arg: str) -> Any:
+    from geometry.sample import sample_community
+    from scenarios.builder import read_any_site
+
+    if arg == "sample":
+        return sample_community()
+    path = Path(arg)
+    if not path.is_file():
+        raise FileNotFoundError(f"{arg}: file not found (give a site file, or 'sample' for the built-in community)")
+    return read_any_site(path)
+
+
+class _Progress:
+    """A progress bar that appears only if the run lasts longer than a second."""
+
+    def __init__(self, total_s: float, label: str) -> None:
+        self.total, self.label = total_s, label
+        self.started = time.perf_counter()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, t: float) -> None:
+        if self.bar is None:
+            if time.perf_counter() - self.started < 1.0:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                                TextColumn("sim {task.completed:>7.0f} / {task.total:.0f} s"), TimeElapsedColumn(),
+                                transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=self.total)
+        self.bar.update(self.task, completed=t)
+
+    def close(self, t: float | None = None) -> None:
+        if self.bar is not None:
+            if t is not None:
+                self.bar.update(self.task, completed=t)
+            self.bar.stop()
+
+
+def _print_summary(result: Any, console: Any) -> None:
+    from rich.table import Table
+
+    m = result.metrics
+    est = m["estate"]
+    t = Table(title=f"{m['run']['scenario']} — {m['run']['site']} (seed {m['run']['seed']}, "
+                    f"replication {m['run']['replication']})", show_lines=False)
+    for col, just in (("building", "left"), ("occupants", "right"), ("evacuated", "right"),
+                      ("first out s", "right"), ("RSET 95% s", "right"), ("RSET 100% s", "right")):
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+
+    def f(x: Any) -> str:
+        return "—" if x is None else (f"{x:,.0f}" if isinstance(x, (int, float)) else str(x))
+
+    for b, v in m["buildings"].items():
+        t.add_row(b, f(v["occupants"]), f(v["evacuated"]), f(v["first_out_s"]), f(v["rset_95_s"]), f(v["rset_100_s"]))
+    t.add_section()
+    t.add_row("estate → targets", f(est["occupants"]), f(est["arrived"]), "", f(est["rset_95_s"]), f(est["rset_100_s"]),
+              style="bold")
+    console.print(t)
+    if m["bottlenecks"]:
+        bt = Table(title="worst bottlenecks (queueing person-seconds)")
+        for col in ("node", "kind", "max queue", "mean wait s", "person·s"):
+            bt.add_column(col, justify="left" if col in ("node", "kind") else "right")
+        for b in m["bottlenecks"][:5]:
+            bt.add_row(b["node"], b["kind"], f(b["max_queue_persons"]), f(b["mean_wait_s"]), f(b["wait_person_s"]))
+        console.print(bt)
+    if est["not_evacuated"]:
+        console.print(f"[yellow]{est['not_evacuated']} people had not reached a target when the run ended "
+                      f"at {m['simulated_s']:.0f} s.[/yellow]")
+
+
+def _write_pictures(result: Any, out: Path, *, console: Any) -> None:
+    from viz.report import write_report
+
+    scenario = result.built.scenario
+    if result.built.site is not None and scenario.outputs.scene:
+        from viz.scene3d import render_scene
+
+        render_scene(result.built.site, out / "scene.png", title=f"{result.built.site.name} — {scenario.name}")
+    if result.built.site is not None and scenario.outputs.site_map:
+        from viz.sitemap import plot_site_map
+
+        plot_site_map(result.built.site, out / "site_map.png", title=result.built.site.name)
+    write_report(out, metrics=result.metrics, events=result.events, scenario=scenario)
+    console.print(f"results written to [bold]{out}[/bold]: " + ", ".join(sorted(p.name for p in out.iterdir())))
+
+
+def _run_and_report(path: Path, out: Path, *, replication: int, seed: int | None, pictures: bool) -> int:
+    from scenarios.loader import load_scenario
+    from scenarios.run import run_scenario
+
+    console = _console()
+    scenario = load_scenario(path)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    bar = _Progress(scenario.duration_s, scenario.name)
+    try:
+        result = run_scenario(scenario, out_dir=out, base_dir=path.parent, replication=replication, progress=bar)
+    finally:
+        bar.close()
+    _print_summary(result, console)
+    console.print(f"run took {result.wall_s:.1f} s wall-clock for {result.metrics['simulated_s']:.0f} s simulated")
+    if pictures:
+        _write_pictures(result, out, console=console)
+    return 0
+
+
+# ----------------------------------------------------------------------------- commands
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _run_and_report(_library_dir() / "sample-evacuation.yaml", Path(args.out), replication=0,
+                           seed=args.seed, pictures=not args.no_pictures)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    return _run_and_report(_resolve_scenario_path(args.scenario), Path(args.out), replication=args.replication,
+                           seed=args.seed, pictures=not args.no_pictures)
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    import yaml
+    from rich.table import Table
+
+    t = Table(title="built-in scenarios (shoumen run NAME --out DIR)")
+    t.add_column("name")
+    t.add_column("description")
+    for p in sorted(_library_dir().glob("*.yaml")):
+        doc = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        t.add_row(p.stem, str(doc.get("description", "")).strip())
+    _console().print(t)
+    return 0
+
+
+def _site_table(site: Any) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"site {site.name}", show_header=False)
+    t.add_column("what")
+    t.add_column("value")
+    for k, v in site.summary().items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{kk} {vv}" for kk, vv in v.items()) or "—"
+        t.add_row(k, str(v))
+    return t
+
+
+def _cmd_site_show(args: argparse.Namespace) -> int:
+    site = _load_site_arg(args.site)
+    console = _console()
+    console.print(_site_table(site))
+    if args.graph:
+        from geometry.navgraph import build_nav_graph, graph_summary
+
+        console.print(graph_summary(build_nav_graph(site)))
+    if args.map:
+        from viz.sitemap import plot_site_map
+
+        plot_site_map(site, Path(args.map), title=site.name)
+        console.print(f"site map written to {args.map}")
+    return 0
+
+
+def _cmd_site_validate(args: argparse.Namespace) -> int:
+    from geometry.navgraph import build_nav_graph, check_connectivity
+
+    site = _load_site_arg(args.site)
+    site.validate(source=args.site)
+    graph = build_nav_graph(site)
+    if args.connectivity:
+        check_connectivity(graph)
+    print(f"{args.site}: valid — {len(site.buildings)} buildings, {site.households} households, "
+          f"navigation graph {graph.number_of_nodes()} nodes / {graph.number_of_edges()} edges")
+    return 0
+
+
+def _cmd_site_import(args: argparse.Namespace) -> int:
+    from geometry.io import write_site
+    from scenarios.builder import read_any_site
+
+    src = Path(args.file)
+    if not src.is_file():
+        return _fail(f"{src}: file not found")
+    site = read_any_site(src)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_site(site, out)
+    console = _console()
+    console.print(_site_table(site))
+    console.print(f"imported {src} -> {out}")
+    return 0
+
+
+def _cmd_render(args: argparse.Namespace) -> int:
+    from viz.scene3d import render_scene
+
+    site = _load_site_arg(args.site)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    render_scene(site, out, window_size=(args.width, args.height), camera_position=args.view, title=site.name)
+    print(f"3D scene written to {out}")
+    if args.map:
+        from viz.sitemap import plot_site_map
+
+        plot_site_map(site, Path(args.map), title=site.name)
+        print(f"site map written to {args.map}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(prog="shoumen", description=_DESCRIPTION, epilog=_EPILOG, formatter_class=fmt)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", formatter_class=fmt, help="run the sample community scenario end to end",
+                       description="Run the built-in night-time evacuation of the sample community (about "
+                                   "8,500 residents in 15 buildings), print a summary table and write a "
+                                   "results folder with metrics, events, a 3D scene, a site map and a report.",
+                       epilog="example:\n  shoumen demo --out results/demo --seed 7")
+    d.add_argument("--out", default="results/demo", help="results folder (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    d.add_argument("--no-pictures", action="store_true", help="skip scene.png, site_map.png and report.html")
+    d.set_defaults(func=_cmd_demo)
+
+    r = sub.add_parser("run", formatter_class=fmt, help="run a scenario file or a library scenario",
+                       description="Run one replication of a scenario and write its results folder: "
+                                   "scenario.yaml (resolved, with seeds), metrics.json, events.parquet, "
+                                   "fields/, scene.png, site_map.png and report.html. The same scenario "
+                                   "and seed give the same metrics.json.",
+                       epilog="examples:\n  shoumen run night-evacuation --out results/night\n"
+                              "  shoumen run my.yaml --out results/r3 --replication 3")
+    r.add_argument("scenario", help="a scenario YAML file, or the name of a built-in one (see 'shoumen scenarios')")
+    r.add_argument("--out", required=True, help="results folder to write")
+    r.add_argument("--replication", type=int, default=0, help="which replication to run (default 0)")
+    r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    r.add_argument("--no-pictures", action="store_true", help="skip scene.png, site_map.png and report.html")
+    r.set_defaults(func=_cmd_run)
+
+    sc = sub.add_parser("scenarios", help="list the built-in scenarios", formatter_class=fmt,
+                        description="List the scenarios shipped in scenarios/library.",
+                        epilog="example:\n  shoumen scenarios")
+    sc.set_defaults(func=_cmd_scenarios)
+
+    s = sub.add_parser("site", formatter_class=fmt, help="show, validate or import a site",
+                       description="Work with site files. SITE is 'sample' (the built-in community) or a "
+                                   "file: .gpkg, .geojson, .osm or CityJSON (.city.json).",
+                       epilog="examples:\n  shoumen site show sample --map sample.png\n"
+                              "  shoumen site validate estate.gpkg\n"
+                              "  shoumen site import west-oakland.osm --out west-oakland.gpkg")
+    ssub = s.add_subparsers(dest="site_command", metavar="SUBCOMMAND")
+    show = ssub.add_parser("show", help="print what a site holds", formatter_class=fmt,
+                           description="Print a site's counts: buildings by use, households, stairs, exits, "
+                                       "gates, devices by kind, terrain.",
+                           epilog="example:\n  shoumen site show sample --graph --map sample.png")
+    show.add_argument("site", help="'sample' or a site file")
+    show.add_argument("--graph", action="store_true", help="also build and summarise the navigation graph")
+    show.add_argument("--map", default=None, help="also write a 2D site map PNG here")
+    show.set_defaults(func=_cmd_site_show)
+    val = ssub.add_parser("validate", help="check a site against the schema", formatter_class=fmt,
+                          description="Check every rule of the site schema (docs/site-format.md) and build the "
+                                      "navigation graph. Prints every problem with its feature and field; "
+                                      "exit status 2 when the site is invalid.",
+                          epilog="example:\n  shoumen site validate estate.gpkg --connectivity")
+    val.add_argument("site", help="'sample' or a site file")
+    val.add_argument("--connectivity", action="store_true",
+                     help="also require that every dwelling can reach a gate or assembly point")
+    val.set_defaults(func=_cmd_site_validate)
+    imp = ssub.add_parser("import", help="import OSM, CityJSON or GeoJSON into a site file", formatter_class=fmt,
+                          description="Import an OpenStreetMap XML (.osm) or CityJSON file (projected once to "
+                                      "a local metric CRS), infer storeys, stairs and exits with the documented "
+                                      "defaults, validate, and save as GeoPackage (.gpkg) or GeoJSON.",
+                          epilog="example:\n  shoumen site import ../shared/data/sites/delft.city.json --out delft.gpkg")
+    imp.add_argument("file", help="the file to import")
+    imp.add_argument("--out", required=True, help="the site file to write (.gpkg or .geojson)")
+    imp.set_defaults(func=_cmd_site_import)
+
+    rd = sub.add_parser("render", formatter_class=fmt, help="render a site's 3D scene to PNG",
+                        description="Render the site off-screen: terrain, extruded buildings with storey lines, "
+                                    "ways, gates, cameras with view cones and devices.",
+                        epilog="example:\n  shoumen render sample --out sample.png --map sample-map.png")
+    rd.add_argument("site", nargs="?", default="sample", help="'sample' (default) or a site file")
+    rd.add_argument("--out", default="scene.png", help="PNG to write (default: %(default)s)")
+    rd.add_argument("--map", default=None, help="also write a 2D site map PNG here")
+    rd.add_argument("--view", default="iso", help="camera position: iso, xy (top), xz or yz (default: iso)")
+    rd.add_argument("--width", type=int, default=1600, help="image width in pixels")
+    rd.add_argument("--height", type=int, default=1000, help="image height in pixels")
+    rd.set_defaults(func=_cmd_render)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``shoumen`` console script."""
+    from geometry.site import SiteError
+    from scenarios.loader import ScenarioError
+
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        if args.command == "site":
+            parser.parse_args(["site", "--help"])
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return func(args)
+    except (ScenarioError, SiteError) as exc:
+        return _fail(str(exc))
+    except FileNotFoundError as exc:
+        return _fail(str(exc.args[0]) if exc.args else str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""The run report: one self-contained ``report.html`` a planner can hand on.
+
+It shows the run's seed and settings, the estate and per-building RSET table, the evacuation
+curve (``evacuation_curve.png``, also written beside it), the worst bottlenecks, the injects and
+the pictures already in the folder (``scene.png``, ``site_map.png``), embedded as data URIs so
+the file stands alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_evacuation_curve", "write_report"]
+
+
+def plot_evacuation_curve(events: pd.DataFrame, path: Path, *, title: str = "Evacuation curve") -> Path | None:
+    """Cumulative people at targets and out of each building over time (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from scenarios.metrics import evacuation_curve, event_data
+
+    t, cum = evacuation_curve(events)
+    evac = event_data(events, "AgentsEvacuated")
+    if t.size == 0 and evac.empty:
+        return None
+    fig = Figure(figsize=(8, 4.5), dpi=130)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    if not evac.empty:
+        out = evac.sort_values("t", kind="stable").groupby("t")["count"].sum().cumsum()
+        ax.step(out.index.to_numpy(float), out.to_numpy(float), where="post", color="#d08c2c", lw=1.6,
+                label="left their building")
+    if t.size:
+        ax.step(np.r_[0.0, t], np.r_[0.0, cum], where="post", color="#2a6f97", lw=2.0, label="reached a target")
+        total = float(cum[-1])
+        ax.axhline(0.95 * total, color="0.5", lw=0.8, ls="--")
+        ax.text(t[-1], 0.95 * total, " 95 %", va="bottom", ha="right", fontsize=8,
+                color="0.3")
+    ax.set_xlabel("time since scenario start (s)")
+    ax.set_ylabel("people")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def _img(path: Path, alt: str) -> str:
+    if not path.exists():
+        return ""
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(alt)}</figcaption></figure>'
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    def cell(x: Any) -> str:
+        if x is None:
+            return "—"
+        if isinstance(x, float):
+            return f"{x:,.1f}"
+        if isinstance(x, int):
+            return f"{x:,}"
+        return html.escape(str(x))
+
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame, scenario: Any) -> Path:
+    """Write ``evacuation_curve.png`` and ``report.html`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    run = metrics.get("run", {})
+    plot_evacuation_curve(events, out_dir / "evacuation_curve.png", title=f"Evacuation curve — {run.get('scenario', '')}")
+    est = metrics["estate"]
+    b_rows = [[b, v["occupants"], v["evacuated"], v["first_out_s"], v["rset_95_s"], v["rset_100_s"]]
+              for b, v in metrics["buildings"].items()]
+    bn_rows = [[b["node"], b["kind"], b["max_queue_persons"], b["passed_persons"], b["mean_wait_s"], b["wait_person_s"]]
+               for b in metrics["bottlenecks"]]
+    inj_rows = [[i["t"], i["action"], i["target"]] for i in metrics["injects"]]
+    desc = html.escape(getattr(scenario, "description", "") or "")
+    doc = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Shoumen report — {html.escape(str(run.get('scenario', '')))}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }}
+h1 {{ font-size: 1.6em; }} table {{ border-collapse: collapse; margin: 0.5em 0 1.5em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
+th {{ background: #f0f0f0; }} td:first-child, th:first-child {{ text-align: left; }}
+figure {{ margin: 1em 0; }} img {{ max-width: 100%; border: 1px solid #ddd; }}
+.kpi {{ display: inline-block; margin: 0 1.5em 1em 0; }} .kpi b {{ font-size: 1.5em; display: block; }}
+</style></head><body>
+<h1>Evacuation report — {html.escape(str(run.get('scenario', '')))}</h1>
+<p>{desc}</p>
+<p>Site <b>{html.escape(str(run.get('site', '')))}</b>; seed {run.get('seed')}, replication {run.get('replication')};
+time step {run.get('dt_s')} s; simulated {metrics.get('simulated_s')} s. Model: SFPE hydraulic network-flow
+(Gwynne &amp; Rosenbaum, SFPE Handbook 5th ed., ch. 59).</p>
+<div>
+<span class="kpi">occupants<b>{est['occupants']:,}</b></span>
+<span class="kpi">reached a target<b>{est['arrived']:,}</b></span>
+<span class="kpi">RSET 95 % (s)<b>{est['rset_95_s'] if est['rset_95_s'] is not None else '—'}</b></span>
+<span class="kpi">RSET 100 % (s)<b>{est['rset_100_s'] if est['rset_100_s'] is not None else '—'}</b></span>
+<span class="kpi">slowest building<b>{html.escape(str(est['worst_building'] or '—'))}</b></span>
+</div>
+{_img(out_dir / 'evacuation_curve.png', 'Evacuation curve: people out of their buildings and at targets over time')}
+<h2>Buildings</h2>
+{_table(['building', 'occupants', 'evacuated', 'first out (s)', 'RSET 95 % (s)', 'RSET 100 % (s)'], b_rows)}
+<h2>Bottlenecks</h2>
+<p>Ranked by total queueing time (person-seconds) at the node.</p>
+{_table(['node', 'kind', 'max queue (persons)', 'passed (persons)', 'mean wait (s)', 'queueing (person·s)'], bn_rows)}
+<h2>Injects</h2>
+{_table(['t (s)', 'action', 'target'], inj_rows) if inj_rows else '<p>None.</p>'}
+<h2>Site</h2>
+{_img(out_dir / 'site_map.png', 'Site map')}
+{_img(out_dir / 'scene.png', '3D scene of the site')}
+<p style="color:#777;font-size:0.85em">Generated by Shoumen. Metrics are computed from events.parquet
+(see metrics.json); the resolved scenario with its seed is scenario.yaml.</p>
+</body></html>
+"""
+    path = out_dir / "report.html"
+    path.write_text(doc, encoding="utf-8")
+    return path
