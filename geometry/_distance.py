@@ -88,22 +88,70 @@ def _sift_down(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, k: int, size:
     pos[node] = k
 
 
+def _move_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per move: (di, dj) of the cells that must be walkable (target first, then up to two
+    intermediate cells; unused slots repeat the target)."""
+    req_i = np.zeros((16, 3), dtype=np.int64)
+    req_j = np.zeros((16, 3), dtype=np.int64)
+    nreq = np.zeros(16, dtype=np.int64)
+    for m in range(16):
+        di, dj = int(_DI[m]), int(_DJ[m])
+        sx, sy = (1 if di > 0 else -1), (1 if dj > 0 else -1)
+        cells = [(di, dj)]
+        if abs(di) == 1 and abs(dj) == 1:
+            cells += [(sx, 0), (0, sy)]
+        elif abs(di) == 2:
+            cells += [(sx, 0), (sx, sy)]
+        elif abs(dj) == 2:
+            cells += [(0, sy), (sx, sy)]
+        nreq[m] = len(cells)
+        for k in range(3):
+            c = cells[min(k, len(cells) - 1)]
+            req_i[m, k], req_j[m, k] = c
+    return req_i, req_j, nreq
+
+
+_REQ_I, _REQ_J, _NREQ = _move_table()
+
+
 @nb.njit(cache=True)
 def dijkstra16(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float) -> np.ndarray:
     """Grid Dijkstra. ``walk`` bool [ny, nx]; ``init`` float64 [ny, nx] initial costs (finite at
     source cells, inf elsewhere); ``cost`` float64 [ny, nx] per-cell multipliers (use ones);
-    ``h`` cell size. Returns float64 [ny, nx], inf where unreachable or not walkable."""
+    ``h`` cell size. Returns float64 [ny, nx], inf where unreachable or not walkable.
+
+    Works on a copy padded by two unwalkable cells so moves need no bounds checks."""
     ny, nx = walk.shape
-    n = ny * nx
+    P = 2
+    W = nx + 2 * P
+    H = ny + 2 * P
+    n = W * H
+    ok = np.zeros(n, dtype=np.bool_)
+    cst = np.full(n, np.inf)
     dist = np.full(n, np.inf)
+    for j in range(ny):
+        for i in range(nx):
+            c = (j + P) * W + (i + P)
+            if walk[j, i] and cost[j, i] < np.inf:
+                ok[c] = True
+                cst[c] = cost[j, i]
+    off = np.empty(16, dtype=np.int64)
+    r1 = np.empty(16, dtype=np.int64)
+    r2 = np.empty(16, dtype=np.int64)
+    step = np.empty(16)
+    for m in range(16):
+        off[m] = _DJ[m] * W + _DI[m]
+        r1[m] = _REQ_J[m, 1] * W + _REQ_I[m, 1]
+        r2[m] = _REQ_J[m, 2] * W + _REQ_I[m, 2]
+        step[m] = _LEN[m] * h * 0.5
     heap = np.empty(n, dtype=np.int64)
     pos = np.full(n, -1, dtype=np.int64)  # -1 never queued, -2 settled
     size = 0
     for j in range(ny):
         for i in range(nx):
             v = init[j, i]
-            if walk[j, i] and v < np.inf and cost[j, i] < np.inf:
-                c = j * nx + i
+            c = (j + P) * W + (i + P)
+            if ok[c] and v < np.inf:
                 dist[c] = v
                 heap[size] = c
                 pos[c] = size
@@ -117,24 +165,15 @@ def dijkstra16(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float) -
             heap[0] = heap[size]
             pos[heap[0]] = 0
             _sift_down(heap, pos, dist, 0, size)
-        cj = cur // nx
-        ci = cur - cj * nx
         dc = dist[cur]
-        cc = cost[cj, ci]
+        cc = cst[cur]
         for m in range(16):
-            di = _DI[m]
-            dj = _DJ[m]
-            ti = ci + di
-            tj = cj + dj
-            if not move_allowed(walk, ci, cj, di, dj):
+            t = cur + off[m]
+            if not ok[t] or pos[t] == -2:
                 continue
-            t = tj * nx + ti
-            if pos[t] == -2:
+            if m >= 4 and not (ok[cur + r1[m]] and ok[cur + r2[m]]):
                 continue
-            ct = cost[tj, ti]
-            if not ct < np.inf:
-                continue
-            nd = dc + _LEN[m] * h * 0.5 * (cc + ct)
+            nd = dc + step[m] * (cc + cst[t])
             if nd < dist[t]:
                 dist[t] = nd
                 if pos[t] == -1:
@@ -147,7 +186,7 @@ def dijkstra16(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float) -
     out = np.empty((ny, nx), dtype=np.float64)
     for j in range(ny):
         for i in range(nx):
-            out[j, i] = dist[j * nx + i]
+            out[j, i] = dist[(j + P) * W + (i + P)]
     return out
 
 

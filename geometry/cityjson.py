@@ -37,7 +37,6 @@ The site boundary is the convex hull of buildings and road surfaces buffered by 
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any, Iterator

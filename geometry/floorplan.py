@@ -42,7 +42,8 @@ Recipe (the same inputs always give the same plan):
 
 Assumptions: rectangular-ish footprints give the cleanest plans; for L- or U-shaped outlines
 the corridor may break into parts and some slivers may be left unassigned (walls/voids). No
-room-level detail inside flats. Stairs outside ``building.levels`` are clipped to it.
+room-level detail inside flats. Stairs outside ``building.levels`` are clipped to it (a fully
+underground building's stairs may reach level 0, its surface kiosks, which has no layout).
 """
 
 from __future__ import annotations
@@ -160,11 +161,12 @@ def stair_area_size(stair: StairCore) -> tuple[float, float]:
 
 def stair_level_range(building: Building, stair: StairCore) -> range:
     """The levels a stair serves: its ``lowest_level..highest_level`` (defaults: the building's
-    lowest and highest level), clipped to the building's levels."""
+    lowest and highest level), clipped to the building's levels — except that a fully
+    underground building (``storeys == 0``) keeps level 0, where its stairs surface (kiosks)."""
     lo = -building.basement_levels if stair.lowest_level is None else stair.lowest_level
     hi = building.storeys - 1 if stair.highest_level is None else stair.highest_level
     lo = max(lo, -building.basement_levels)
-    hi = min(hi, building.storeys - 1)
+    hi = min(hi, max(building.storeys, 1) - 1)
     return range(lo, hi + 1)
 
 

@@ -28,13 +28,14 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
-from shapely.geometry import LineString, Point, Polygon, mapping, shape
+from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geometry.site import (
@@ -570,7 +571,10 @@ def _write_gpkg(site: Site, p: Path) -> None:
             else:
                 data[f.name] = pd.array(col, dtype="string")
         gdf = gpd.GeoDataFrame(data, geometry=[r[1] for r in rows[layer]], crs=crs)
-        gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
+        with warnings.catch_warnings():
+            # a LOCAL site has no EPSG code; the CRS name is kept in the 'site' layer instead
+            warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+            gdf.to_file(tmp, layer=layer, driver="GPKG", engine="pyogrio")
     if site.terrain is not None:
         _write_terrain_table(tmp, site.terrain)
     tmp.replace(p)

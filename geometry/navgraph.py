@@ -19,7 +19,8 @@ assembly    open-space id          an assembly point (at its representative poin
 
 Edges carry ``length_m``, ``width_m`` (clear width), ``kind`` and, where relevant, ``level``,
 ``building``, ``stair``, ``way``: ``door`` (unit to landing/corridor, 0.9 m; landing/corridor
-to exit, the exit's width), ``corridor`` (corridor to landing, 1.5 m), ``stair`` (landing to
+to exit, the exit's width: on a walk-up storey the exit's nearest landing; on a storey with a
+corridor or open floor the corridor, plus the nearest landing when it lies within 10 m), ``corridor`` (corridor to landing, 1.5 m), ``stair`` (landing to
 landing one storey up), ``connector`` (exit, gate or assembly point to the nearest point of the
 way network), and ``path`` / ``road`` / ``ramp`` for way pieces (walkway; road and fire lane;
 ramp) with the way's width.
@@ -87,6 +88,7 @@ RISER_M = 0.175
 GOING_M = 0.26
 LANDING_LENGTH_M = 1.2
 RAMP_EXIT_SEARCH_M = 30.0
+EXIT_STAIR_RADIUS_M = 10.0
 _TOL = 1e-3
 _WAY_EDGE_KIND = {"walkway": "path", "road": "road", "fire_lane": "road", "ramp": "ramp"}
 
@@ -159,8 +161,10 @@ def _storey_nodes(g: nx.Graph, b: Building, lay: StoreyLayout) -> None:
     for e in lay.exits:
         g.add_node(e.id, kind="exit", x=e.position.x, y=e.position.y, z=b.level_z(e.level), level=e.level,
                    building=b.id, width_m=e.width_m)
-        if lay.stairs:
-            st = min(lay.stairs, key=lambda s: (s.position.distance(e.position), s.id))
+        near = sorted(lay.stairs, key=lambda s: (s.position.distance(e.position), s.id))
+        if cid is not None:  # corridor/open floor: the exit opens on it; a stair right there too
+            near = [s for s in near[:1] if s.position.distance(e.position) <= EXIT_STAIR_RADIUS_M]
+        for st in near[:1]:
             g.add_edge(landing_id(st.id, lv), e.id, kind="door", width_m=e.width_m,
                        length_m=max(st.position.distance(e.position), _TOL), level=lv, building=b.id)
         if cid is not None and cpos is not None:
@@ -171,6 +175,21 @@ def _storey_nodes(g: nx.Graph, b: Building, lay: StoreyLayout) -> None:
 def _building_part(g: nx.Graph, b: Building) -> None:
     for lv in b.levels:
         _storey_nodes(g, b, storey_layout(b, lv))
+    # a fully underground building: its stairs surface at level 0 (kiosks) with the exits there
+    surf = [s for s in b.stairs if 0 not in b.levels and 0 in stair_level_range(b, s)]
+    for s in surf:
+        g.add_node(landing_id(s.id, 0), kind="landing", x=s.position.x, y=s.position.y, z=b.level_z(0),
+                   level=0, building=b.id, stair=s.id)
+    for e in b.exits:
+        if e.level in b.levels:
+            continue
+        g.add_node(e.id, kind="exit", x=e.position.x, y=e.position.y, z=b.level_z(e.level), level=e.level,
+                   building=b.id, width_m=e.width_m)
+        here = [s for s in b.stairs if e.level in stair_level_range(b, s)]
+        if here:
+            st = min(here, key=lambda s: (s.position.distance(e.position), s.id))
+            g.add_edge(landing_id(st.id, e.level), e.id, kind="door", width_m=e.width_m,
+                       length_m=max(st.position.distance(e.position), _TOL), level=e.level, building=b.id)
     for s in b.stairs:
         levels = stair_level_range(b, s)
         for lv in levels:

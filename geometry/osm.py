@@ -22,7 +22,9 @@ What is read (tag meanings from the OSM wiki "Key:building", "Key:highway", "Key
   :data:`DEFAULT_ROAD_WIDTH_M`. ``service=emergency_access`` / ``emergency=designated`` roads
   become fire lanes. Ids ``W001``..
 * gates: nodes tagged ``barrier=gate|entrance|lift_gate|...`` (see :data:`GATE_BARRIERS`), kept
-  only within 5 m of the site boundary (the site model requires it); access from ``access``.
+  only within 5 m of the synthesized boundary (the site model requires gates on the boundary), so
+  a gate well inside the outline of the mapped features - e.g. where a road that runs on beyond
+  the estate enters it - is dropped; access from ``access`` (:data:`ACCESS_MAP`).
 * open spaces: closed ways tagged as parking, playground, park, garden, grass or square.
 
 Unparseable optional tags (``height=tall``) fall back to the defaults; a file that is not XML,

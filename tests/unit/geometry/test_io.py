@@ -350,3 +350,13 @@ def test_gpkg_not_a_geopackage(tmp_path: Path) -> None:
     path = tmp_path / "junk.gpkg"
     path.write_bytes(b"this is not sqlite")
     assert "cannot open as a GeoPackage" in str(_errors(path))
+
+
+def test_documented_example_reads(tmp_path: Path) -> None:
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "site-format.md").read_text()
+    example = doc.split("## Example (GeoJSON)")[1].split("```json")[1].split("```")[0]
+    path = tmp_path / "example.geojson"
+    path.write_text(example)
+    site = read_site(path)
+    assert site.buildings[0].exits[0].width_m == 1.5 and site.devices[0].camera is not None
+    assert site.terrain is not None and site.terrain.z.shape == (2, 3) and site.terrain.z[1, 0] == 0.3

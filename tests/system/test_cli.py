@@ -1,0 +1,141 @@
+"""The ``shoumen`` command end to end, as a user runs it (in a temporary directory)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.system
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "sites"
+
+
+def shoumen(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="160")
+    return subprocess.run([sys.executable, "-m", "twin.cli", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    cwd = tmp_path_factory.mktemp("demo")
+    return cwd, shoumen("demo", cwd=cwd)
+
+
+def test_demo_prints_summary_and_writes_results(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    cwd, proc = demo
+    assert proc.returncode == 0, proc.stderr
+    assert "RSET 95% s" in proc.stdout and "estate → targets" in proc.stdout
+    out = cwd / "results" / "demo"
+    for name in ("scenario.yaml", "metrics.json", "events.parquet", "scene.png", "site_map.png",
+                 "evacuation_curve.png", "report.html"):
+        assert (out / name).is_file(), name
+    m = json.loads((out / "metrics.json").read_text())
+    est = m["estate"]
+    assert 5000 < est["occupants"] < 9500
+    assert est["arrived"] == est["occupants"]
+    assert 0 < est["rset_95_s"] <= est["rset_100_s"] < m["run"]["duration_s"]
+    assert len(m["buildings"]) == 15
+    assert m["bottlenecks"], "a night evacuation of 8,000 people must queue somewhere"
+    events = pd.read_parquet(out / "events.parquet")
+    assert {"RunStarted", "AlarmRaised", "PopulationPlaced", "AgentsEvacuated", "AgentsArrived", "RunFinished"} <= set(events["type"])
+    resolved = yaml.safe_load((out / "scenario.yaml").read_text())
+    assert resolved["seed"] == m["run"]["seed"]
+    assert (out / "fields").is_dir() and any((out / "fields").glob("*.npz"))
+    html = (out / "report.html").read_text()
+    assert "RSET" in html and "data:image/png;base64" in html
+
+
+def test_same_seed_same_metrics_different_seed_differs(tmp_path: Path,
+                                                      demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    cwd, _ = demo
+    first = (cwd / "results" / "demo" / "metrics.json").read_text()
+    again = shoumen("run", "sample-evacuation", "--out", "again", "--no-pictures", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again" / "metrics.json").read_text() == first
+    other = shoumen("run", "sample-evacuation", "--out", "other", "--seed", "99", "--no-pictures", cwd=tmp_path)
+    assert other.returncode == 0, other.stderr
+    assert (tmp_path / "other" / "metrics.json").read_text() != first
+
+
+def test_every_library_scenario_runs(tmp_path: Path) -> None:
+    lib = Path(__file__).resolve().parents[2] / "scenarios" / "library"
+    for f in sorted(lib.glob("*.yaml")):
+        if f.stem == "sample-evacuation":
+            continue
+        proc = shoumen("run", str(f), "--out", f.stem, "--no-pictures", cwd=tmp_path)
+        assert proc.returncode == 0, f"{f.name}: {proc.stderr}"
+        assert (tmp_path / f.stem / "metrics.json").is_file()
+
+
+def test_help_teaches_with_examples(tmp_path: Path) -> None:
+    top = shoumen("--help", cwd=tmp_path)
+    assert top.returncode == 0 and "examples:" in top.stdout and "shoumen demo" in top.stdout
+    for cmd in (["demo"], ["run"], ["site", "show"], ["site", "validate"], ["site", "import"], ["render"]):
+        proc = shoumen(*cmd, "--help", cwd=tmp_path)
+        assert proc.returncode == 0 and "example" in proc.stdout, cmd
+
+
+def test_bad_scenario_gives_short_error_not_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsite:\n  sample: true\nduraton_s: 60\n")
+    proc = shoumen("run", str(bad), "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "line 4" in proc.stderr and "did you mean 'duration_s'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_building_reference(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsite:\n  sample: true\nalarm:\n  scope: building\n  buildings: [B99]\n")
+    proc = shoumen("run", str(bad), "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "alarm.buildings.0" in proc.stderr and "'B99' does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_not_yaml_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [x\n  y: z\n")
+    proc = shoumen("run", str(bad), "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2 and "not valid YAML" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["West-Oakland.osm", "munich-sample.osm", "delft.city.json"])
+def test_import_validate_render_real_sites(tmp_path: Path, name: str) -> None:
+    src = SHARED / name
+    if not src.exists():
+        pytest.fail(f"shared data file {src} is missing")
+    out = tmp_path / (name.split(".")[0] + ".gpkg")
+    proc = shoumen("site", "import", str(src), "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert out.is_file()
+    val = shoumen("site", "validate", str(out), cwd=tmp_path)
+    assert val.returncode == 0, val.stderr
+    assert "valid" in val.stdout and "navigation graph" in val.stdout
+    png = tmp_path / "scene.png"
+    rend = shoumen("render", str(out), "--out", str(png), "--width", "640", "--height", "400", cwd=tmp_path)
+    assert rend.returncode == 0, rend.stderr
+    assert png.stat().st_size > 10_000
+
+
+def test_site_show_and_render_sample(tmp_path: Path) -> None:
+    proc = shoumen("site", "show", "sample", "--graph", "--map", "map.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "households" in proc.stdout and (tmp_path / "map.png").is_file()
+
+
+def test_invalid_site_file_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"layer": "site", '
+                   '"name": "x"}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[10,0],[10,10],[0,10]]]}}]}')
+    proc = shoumen("site", "validate", str(bad), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "does not close" in proc.stderr and "Traceback" not in proc.stderr
