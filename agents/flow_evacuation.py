@@ -19,7 +19,9 @@ Mowrer and Fruin 1971):
 * maximum specific flow Fsm = 1.3 p/(s m) for corridors, doors and ways, 1.01 p/(s m) for
   those stairs;
 * effective width = clear width minus the boundary layers: 0.15 m per side for stairs and
-  doors, 0.20 m for corridors, 0.46 m for wide outdoor concourses (ways).
+  doors, 0.20 m for corridors. Outdoor ways get none (a deviation: SFPE's 0.46 m is for
+  concourses between walls, while estate paths are bordered by kerbs, lawns and paving that a
+  crowd spills onto), so a way passes Fsm x its width.
 
 Simplifications: ascent (from basements) uses the descent speed; queues have no storage limit;
 no counter-flow. The microscopic crowd model (agents, issue 3) supersedes it where detail
@@ -72,7 +74,7 @@ class FlowParameters:
     boundary_stair_m: float = 0.15
     boundary_door_m: float = 0.15
     boundary_corridor_m: float = 0.20
-    boundary_way_m: float = 0.46
+    boundary_way_m: float = 0.0
 
     def speed(self, kind: str) -> float:
         return self.stair_speed_m_s if kind == "stair" else self.level_speed_m_s

@@ -204,25 +204,6 @@ def descent(field: np.ndarray, walk: np.ndarray, h: float) -> tuple[np.ndarray, 
             f0 = field[j, i]
             if not walk[j, i] or not f0 < np.inf:
                 continue
-            # steepest allowed descent among the 16 moves
-            best = 0.0
-            bdx = 0.0
-            bdy = 0.0
-            for m in range(16):
-                di = _DI[m]
-                dj = _DJ[m]
-                if not move_allowed(walk, i, j, di, dj):
-                    continue
-                fn = field[j + dj, i + di]
-                if not fn < np.inf:
-                    continue
-                slope = (f0 - fn) / _LEN[m]
-                if slope > best:
-                    best = slope
-                    bdx = di / _LEN[m]
-                    bdy = dj / _LEN[m]
-            if best <= 0.0:
-                continue  # a target (local minimum)
             # gradient by differences
             fe = field[j, i + 1] if (i + 1 < nx and walk[j, i + 1]) else np.inf
             fw = field[j, i - 1] if (i - 1 >= 0 and walk[j, i - 1]) else np.inf
@@ -256,6 +237,25 @@ def descent(field: np.ndarray, walk: np.ndarray, h: float) -> tuple[np.ndarray, 
                     ux[j, i] = dx
                     uy[j, i] = dy
                     continue
+            # steepest allowed descent among the 16 moves
+            best = 0.0
+            bdx = 0.0
+            bdy = 0.0
+            for m in range(16):
+                di = _DI[m]
+                dj = _DJ[m]
+                if not move_allowed(walk, i, j, di, dj):
+                    continue
+                fn = field[j + dj, i + di]
+                if not fn < np.inf:
+                    continue
+                slope = (f0 - fn) / _LEN[m]
+                if slope > best:
+                    best = slope
+                    bdx = di / _LEN[m]
+                    bdy = dj / _LEN[m]
+            if best <= 0.0:
+                continue  # a target (local minimum)
             ux[j, i] = bdx
             uy[j, i] = bdy
     return ux, uy

@@ -88,6 +88,10 @@ RISER_M = 0.175
 GOING_M = 0.26
 LANDING_LENGTH_M = 1.2
 RAMP_EXIT_SEARCH_M = 30.0
+#: An assembly point (open space) attaches to every way within this distance of it (m) ...
+ASSEMBLY_ATTACH_M = 3.0
+#: ... through a connector as wide as its frontage on that way, capped here (m).
+ASSEMBLY_MAX_WIDTH_M = 30.0
 EXIT_STAIR_RADIUS_M = 10.0
 _TOL = 1e-3
 _WAY_EDGE_KIND = {"walkway": "path", "road": "road", "fire_lane": "road", "ramp": "ramp"}
@@ -307,10 +311,20 @@ def _outdoor_part(g: nx.Graph, site: Site, *, snap_m: float) -> None:
         cuts[j].append((lines[j].project(q), pid))
         attach.append((gt.id, pid, gt.position.distance(q), gt.width_m))
     for o in site.assembly_points:
-        j, q = attach_point(o.polygon, False)
-        pid = pts.add(q.x, q.y)
-        cuts[j].append((lines[j].project(q), pid))
-        attach.append((o.id, pid, o.polygon.distance(q), ways[j].width_m))
+        # an open space is entered along its whole frontage: attach it to every way that runs
+        # within ASSEMBLY_ATTACH_M of it, as wide as the frontage (at least the way, at most
+        # ASSEMBLY_MAX_WIDTH_M), else to the nearest way
+        near = [int(j) for j in tree.query(o.polygon, predicate="dwithin", distance=ASSEMBLY_ATTACH_M)]
+        if not near:
+            near = [int(tree.query_nearest(o.polygon)[0])]
+        for j in sorted(near):
+            q = nearest_points(lines[j], o.polygon)[0]
+            pid = pts.add(q.x, q.y)
+            cuts[j].append((lines[j].project(q), pid))
+            reach = lines[j].buffer(ways[j].width_m / 2.0 + ASSEMBLY_ATTACH_M)
+            frontage = o.polygon.exterior.intersection(reach).length
+            width = max(ways[j].width_m, min(frontage, ASSEMBLY_MAX_WIDTH_M))
+            attach.append((o.id, pid, o.polygon.distance(q), width))
 
     # merge coincident cut points along each way, then name junctions in way order
     for i in range(len(ways)):
