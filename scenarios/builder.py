@@ -56,28 +56,29 @@ def load_site_ref(ref: SiteRef, *, base_dir: Path) -> Site:
     return read_any_site(path)
 
 
-def read_any_site(path: Path) -> Site:
-    """Read a site file of any supported format, chosen by its name."""
+def read_any_site(path: Path, *, default_use: str | None = None) -> Site:
+    """Read a site file of any supported format, chosen by its name (``.osm``, ``.city.json``
+    or a JSON whose ``type`` is ``CityJSON``, else GeoJSON / GeoPackage). ``default_use`` is
+    passed to the OSM and CityJSON importers for buildings whose tags say nothing more."""
+    import json
+
     name = path.name.lower()
-    if name.endswith(".osm"):
-        from geometry.osm import import_osm
-
-        return import_osm(path)
-    if name.endswith((".city.json", ".cityjson")):
-        from geometry.cityjson import import_cityjson
-
-        return import_cityjson(path)
-    if name.endswith(".json"):
-        import json
-
+    kw = {} if default_use is None else {"default_use": default_use}
+    cityjson = name.endswith((".city.json", ".cityjson"))
+    if not cityjson and name.endswith(".json"):
         try:
             head = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             head = None
-        if isinstance(head, dict) and head.get("type") == "CityJSON":
-            from geometry.cityjson import import_cityjson
+        cityjson = isinstance(head, dict) and head.get("type") == "CityJSON"
+    if name.endswith(".osm"):
+        from geometry.osm import import_osm
 
-            return import_cityjson(path)
+        return import_osm(path, **kw)
+    if cityjson:
+        from geometry.cityjson import import_cityjson
+
+        return import_cityjson(path, **kw)
     from geometry.io import read_site
 
     return read_site(path)
@@ -259,9 +260,9 @@ def _schedule(run: BuiltRun) -> None:
 
 
 def _free_rasters(geom: FreeGeometry) -> dict[int, Any]:
-    """Walkable rasters of free-form levels (walls and obstacles removed, doors kept open)."""
+    """Walkable rasters of free-form levels: wall lines and obstacle polygons blocked, doors
+    opened through the walls, exit doors marked."""
     from shapely.geometry import LineString, Polygon
-    from shapely.ops import unary_union
 
     from geometry.raster import rasterize_polygons
 
@@ -271,11 +272,13 @@ def _free_rasters(geom: FreeGeometry) -> dict[int, Any]:
         bad = [i for i, p in enumerate(walk) if not p.is_valid]
         if bad:
             raise ScenarioError([f"field 'geometry.levels.{k}.walkable.{bad[0]}': polygon is not valid (self-intersecting?)"])
-        doors = unary_union([LineString([d.a, d.b]).buffer(0.5 * geom.cell_size_m, cap_style="flat") for d in lv.doors]) \
-            if lv.doors else None
-        walls = [LineString(w).buffer(0.5 * geom.cell_size_m) for w in lv.walls if len(w) >= 2]
-        if doors is not None:
-            walls = [w.difference(doors) for w in walls]
-        obstacles = [Polygon(r) for r in lv.obstacles] + walls
-        out[lv.level] = rasterize_polygons(walk, obstacles=obstacles, cell_size_m=geom.cell_size_m)
+        obstacles = [Polygon(r) for r in lv.obstacles] + [LineString(w) for w in lv.walls if len(w) >= 2]
+        out[lv.level] = rasterize_polygons(
+            walk,
+            obstacles=obstacles,
+            openings=[LineString([d.a, d.b]) for d in lv.doors if not d.exit],
+            exits=[LineString([d.a, d.b]) for d in lv.doors if d.exit],
+            cell_size_m=geom.cell_size_m,
+            level=lv.level,
+        )
     return out

@@ -250,7 +250,7 @@ def _cmd_site_import(args: argparse.Namespace) -> int:
     src = Path(args.file)
     if not src.is_file():
         return _fail(f"{src}: file not found")
-    site = read_any_site(src)
+    site = read_any_site(src, default_use=args.default_use)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_site(site, out)
@@ -339,9 +339,15 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Import an OpenStreetMap XML (.osm) or CityJSON file (projected once to "
                                       "a local metric CRS), infer storeys, stairs and exits with the documented "
                                       "defaults, validate, and save as GeoPackage (.gpkg) or GeoJSON.",
-                          epilog="example:\n  shoumen site import ../shared/data/sites/delft.city.json --out delft.gpkg")
+                          epilog="examples:\n  shoumen site import ../shared/data/sites/delft.city.json --out delft.gpkg\n"
+                                 "  shoumen site import estate.osm --out estate.gpkg --default-use residential_walkup")
     imp.add_argument("file", help="the file to import")
     imp.add_argument("--out", required=True, help="the site file to write (.gpkg or .geojson)")
+    imp.add_argument("--default-use", default=None,
+                     choices=["residential_walkup", "residential_highrise", "kindergarten", "community_centre",
+                              "garage", "other"],
+                     help="use of buildings whose tags say nothing more specific (OSM building=yes); "
+                          "default: other (no households)")
     imp.set_defaults(func=_cmd_site_import)
 
     rd = sub.add_parser("render", formatter_class=fmt, help="render a site's 3D scene to PNG",
