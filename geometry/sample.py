@@ -80,9 +80,9 @@ Devices (seed 0; the counts are the same for every seed)
 ---------------------------------------------------------
 * 106 cameras: 2 per gate (``cam-gate-north-1`` looks in, ``-2`` out); one facing each of the 47
   building exits from 4 m out at 3 m (``cam-B03-E1``; the garage door's camera is inside the
-  garage); 22 along the perimeter wall, one per ~49 m, looking along it; 4 at the square, 2 at
-  the assembly green, 2 at the playground, 1 per charging point, 3 at the car parks, 1 at the
-  ramp top, 8 inside the garage (level -1), 1 in each high-rise lobby (level 0). That is below
+  garage); 22 along the perimeter wall, one per ~49 m, looking along it (turned 20° inwards);
+  4 at the square, 2 at the assembly green, 2 at the playground, 1 per charging point, 3 at the
+  car parks, 1 at the ramp top, 8 inside the garage (level -1), 1 in each high-rise lobby (level 0). That is below
   the domain's one camera per 200 m² of public area, on purpose: closing the gap is what the
   optimizer is for.
 * 2,952 smoke detectors: one per household (2,856, ``smk-B03-L05-U02``, ceiling 2.7 m) and, in the
@@ -483,7 +483,8 @@ def _devices(site: Site, doors: list[_Door], seed: int) -> list[Device]:
         tn = math.hypot(tx, ty)
         tx, ty = tx / tn, ty / tn
         p = ring.interpolate(s)
-        devs.append(_cam(f"cam-wall-{k + 1:02d}", p.x - ty, p.y + tx, _yaw_to(tx, ty),
+        # turned 20° in from the wall so the cone covers the strip inside it
+        devs.append(_cam(f"cam-wall-{k + 1:02d}", p.x - ty, p.y + tx, _yaw_to(tx, ty) - 20.0,
                          mount=4.0, fov=60.0, rng_m=50.0))
     spaces = {o.id: o for o in site.open_spaces}
     devs += _corner_cams("SQ1", spaces["SQ1"].polygon, (0, 1, 2, 3), rng_m=45.0)

@@ -351,10 +351,12 @@ class Site:
         return float(self.boundary.area)
 
     def public_area_m2(self) -> float:
-        """Open ground inside the boundary: the boundary less the building footprints (m²)."""
+        """Open ground inside the boundary: the boundary less the footprints of buildings that
+        stand above ground (an underground garage's lawn is public area) (m²)."""
         from shapely.ops import unary_union
 
-        built = unary_union([b.footprint for b in self.buildings]) if self.buildings else Polygon()
+        above = [b.footprint for b in self.buildings if b.storeys > 0]
+        built = unary_union(above) if above else Polygon()
         return float(self.boundary.difference(built).area)
 
     def summary(self) -> dict[str, object]:
