@@ -135,6 +135,8 @@ def _check_unsupported(scenario: Scenario) -> None:
         problems.append(f"field 'hazards.{k}.type': the {h.type} model is not part of this version of Shoumen yet")
     for k, _ in enumerate(scenario.interventions.patrols):
         problems.append(f"field 'interventions.patrols.{k}': patrol simulation is not part of this version yet")
+    for k, _ in enumerate(scenario.interventions.plans):
+        problems.append(f"field 'interventions.plans.{k}': response plans are not part of this version yet")
     if problems:
         raise ScenarioError(problems)
 

@@ -146,7 +146,6 @@ class PopulationSpec(_Strict):
     residents_per_household: float = Field(default=2.83, gt=0, le=10)
     time_of_day: str = "15:00"
     at_home_fraction: float | None = Field(default=None, ge=0, le=1)
-    elderly_fraction: float = Field(default=0.187, ge=0, le=1)
     buildings: list[str] | Literal["all"] = "all"
     premovement: PremovementSpec = Field(default_factory=PremovementSpec)
 
@@ -207,8 +206,9 @@ class HazardSpec(_Strict):
 
 
 class InterventionSpec(_Strict):
-    """What a plan adds: extra cameras (device records as in the site format), patrols and
-    named response plans."""
+    """What a plan adds: extra cameras (``id, x, y`` and optional optics as in the site format).
+    Patrols and named response plans are part of the schema for the optimizer's issue; this
+    version refuses them rather than ignore them."""
 
     cameras: list[dict[str, float | str]] = Field(default_factory=list)
     patrols: list[dict[str, float | str | list[str]]] = Field(default_factory=list)
@@ -221,7 +221,6 @@ class EvacuationSpec(_Strict):
 
     model: Literal["flow"] = "flow"
     targets: Literal["assembly", "gates"] = "assembly"
-    use_elevators: bool = False
 
 
 class OutputSpec(_Strict):

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: EGL/Mesa for off-screen 3D rendering (pyvista/VTK).
-DEB_PKGS=(libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 libxrender1)
+# Debian packages: EGL/Mesa for off-screen 3D rendering (pyvista/VTK); a CJK font for
+# Chinese names in plots.
+DEB_PKGS=(libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 libxrender1 fonts-wqy-microhei)
 missing=()
 for p in "${DEB_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

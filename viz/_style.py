@@ -123,3 +123,24 @@ def aggregate_household_devices(site: Site) -> dict[str, dict[DeviceKind, int]]:
             per = out.setdefault(d.building, {})
             per[d.kind] = per.get(d.kind, 0) + 1
     return out
+
+
+_CHARMAP: set[int] | None = None
+
+
+def plain_text(text: str) -> str:
+    """``text`` without the characters the bundled font (DejaVu Sans, also VTK's fonts) cannot
+    draw, e.g. Chinese names on a machine without CJK fonts; empty brackets left behind go too."""
+    global _CHARMAP
+    if _CHARMAP is None:
+        try:
+            from matplotlib import font_manager
+            from matplotlib.ft2font import FT2Font
+
+            _CHARMAP = set(FT2Font(font_manager.findfont("DejaVu Sans")).get_charmap())
+        except Exception:  # pragma: no cover - matplotlib always ships DejaVu Sans
+            _CHARMAP = set(range(0x250))
+    kept = "".join(ch for ch in text if ord(ch) < 0x80 or ord(ch) in _CHARMAP)
+    for empty in ("()", "( )", "[]", "（）"):
+        kept = kept.replace(empty, "")
+    return " ".join(kept.split())

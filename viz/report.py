@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from viz._mpl import plot_style
+
 __all__ = ["plot_evacuation_curve", "write_report"]
 
 
@@ -30,6 +32,12 @@ def plot_evacuation_curve(events: pd.DataFrame, path: Path, *, title: str = "Eva
     evac = event_data(events, "AgentsEvacuated")
     if t.size == 0 and evac.empty:
         return None
+    with plot_style():
+        return _draw_curve(t, cum, evac, path, title, Figure, FigureCanvasAgg)
+
+
+def _draw_curve(t: np.ndarray, cum: np.ndarray, evac: pd.DataFrame, path: Path, title: str, Figure: Any,
+                FigureCanvasAgg: Any) -> Path:
     fig = Figure(figsize=(8, 4.5), dpi=130)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)

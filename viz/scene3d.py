@@ -64,6 +64,10 @@ CAMERA_VIEWS: dict[str, tuple[float, float]] = {
     "north": (0.0, 14.0),
     "east": (90.0, 14.0),
     "west": (270.0, 14.0),
+    # pyvista-style aliases
+    "xy": (180.0, 90.0),
+    "xz": (180.0, 14.0),
+    "yz": (90.0, 14.0),
 }
 
 ZF = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -553,23 +557,27 @@ def render_scene(
     extra: Sequence[tuple["pv.DataSet", dict[str, Any]]] = (),
     extra_legend: Sequence[tuple[str, str]] = (),
 ) -> Path:
-    """Render the site off-screen to a PNG at ``path`` and return the path.
+    """Render the site off-screen to a PNG of ``window_size`` pixels at ``path``; return the path.
+
+    The 3D view fills the left of the picture, the legend the right-hand panel. The title, the
+    legend and the elevation colour bar are drawn with matplotlib over the pyvista render, so
+    they read the same as the 2D site map.
 
     ``camera_position`` is one of :data:`CAMERA_VIEWS` (``iso``: from the south-south-west,
-    38 degrees up). ``building_colors`` maps building ids to colours (any matplotlib/pyvista
-    colour) that replace the colour by use, e.g. to show smoke-logged buildings.
-    ``show_labels`` puts building ids and storeys on the roofs (default: when the site has at
-    most 40 buildings). ``extra`` adds meshes *in site coordinates* with their ``add_mesh``
-    keyword arguments (they are moved into the render frame); ``extra_legend`` adds
-    ``(label, colour)`` legend entries for them.
+    38 degrees up; ``top``/``xy`` a plan view). ``building_colors`` maps building ids to colours
+    (any matplotlib/pyvista colour) that replace the colour by use, e.g. to show smoke-logged
+    buildings. ``show_labels`` puts building ids, storeys and per-household device counts on
+    the roofs (default: when the site has at most 40 buildings). ``extra`` adds meshes *in site
+    coordinates* with their ``add_mesh`` keyword arguments (they are moved into the render
+    frame); ``extra_legend`` adds ``(label, colour)`` legend entries for them.
     """
     if camera_position not in CAMERA_VIEWS:
         raise ValueError(
             f"render_scene: camera_position must be one of {', '.join(CAMERA_VIEWS)}; got {camera_position!r}"
         )
     w, h = (int(window_size[0]), int(window_size[1]))
-    if w < 50 or h < 50:
-        raise ValueError(f"render_scene: window_size must be at least 50 x 50 pixels, got {window_size!r}")
+    if w < 100 or h < 100:
+        raise ValueError(f"render_scene: window_size must be at least 100 x 100 pixels, got {window_size!r}")
     if building_colors:
         known = {b.id for b in site.buildings}
         unknown = sorted(set(building_colors) - known)
@@ -578,13 +586,13 @@ def render_scene(
 
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     import pyvista as pv
-    from matplotlib.colors import LinearSegmentedColormap
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     origin = scene_origin(site)
     bearing, elev = CAMERA_VIEWS[camera_position]
-    facing = bearing if elev < 89.0 else 200.0
+    top_view = elev >= 89.0
+    facing = bearing if not top_view else 200.0
     meshes = site_meshes(site, origin=origin, facing_deg=facing)
     zfn = _ground_fn(site, origin)
     bx0, by0, bx1, by1 = _shift(site.boundary, origin).bounds
@@ -592,11 +600,14 @@ def render_scene(
     scale = h / 1000.0
     fs_label = max(7, int(round(11 * scale)))
     lw = max(1.0, 1.6 * scale)
+    panel = int(round(w * 0.2))
+    w3 = w - panel
 
-    pl = pv.Plotter(off_screen=True, window_size=[w, h], lighting="light_kit")
+    legend: list[tuple[str, str, str]] = []  # (label, colour, marker: patch|line|dot|cone)
+    terrain_clim: tuple[float, float] | None = None
+    pl = pv.Plotter(off_screen=True, window_size=[w3, h], lighting="light_kit")
     try:
-        pl.set_background("#f4f6f8", top="#dfe7ef")
-        legend: list[tuple[str, str]] = []
+        pl.set_background("#f7f8fa", top="#dde6ee")
 
         def add(name: str, **kw: Any) -> bool:
             m = meshes.get(name)
@@ -605,185 +616,231 @@ def render_scene(
             pl.add_mesh(m, **kw)
             return True
 
-        # terrain
         if "terrain" in meshes:
             zt = np.asarray(meshes["terrain"]["elevation"])
-            cmap = LinearSegmentedColormap.from_list(
-                "shoumen_terrain", ["#8fb3ad", "#b6cba6", "#d5d9b0", "#e8dfc4", "#efe7d6"]
-            )
             lo, hi = float(zt.min()), float(zt.max())
             if hi - lo < 0.1:
                 hi = lo + 0.1
-            pl.add_mesh(
-                meshes["terrain"], scalars="elevation", cmap=cmap, clim=(lo, hi), smooth_shading=True,
-                ambient=0.25, diffuse=0.8, specular=0.0,
-                scalar_bar_args=dict(
-                    title="ground elevation (m)", vertical=False, position_x=0.02, position_y=0.03,
-                    width=0.22, height=0.045, n_labels=3, fmt="%.1f", title_font_size=max(8, int(12 * scale)),
-                    label_font_size=max(7, int(11 * scale)), color="#333333",
-                ),
-            )
+            terrain_clim = (lo, hi)
+            pl.add_mesh(meshes["terrain"], scalars="elevation", cmap=_terrain_cmap(), clim=terrain_clim,
+                        smooth_shading=True, ambient=0.3, diffuse=0.75, specular=0.0, show_scalar_bar=False)
         else:
             add("ground", color="#e3e6da", ambient=0.3)
 
-        # open spaces, ways, boundary
         for kind in st.OPEN_COLORS:
-            if add(f"open_space:{kind}", color=st.OPEN_COLORS[kind], ambient=0.3):
-                legend.append((f"{kind} (open space)", st.OPEN_COLORS[kind]))
-        if add("assembly_points", color=st.ASSEMBLY_COLOR, opacity=0.9, ambient=0.3):
+            if add(f"open_space:{kind}", color=st.OPEN_COLORS[kind], ambient=0.35):
+                legend.append((f"{kind} (open space)", st.OPEN_COLORS[kind], "patch"))
+        if add("assembly_points", color=st.ASSEMBLY_COLOR, opacity=0.9, ambient=0.35):
             add("assembly_outline", color=st.ASSEMBLY_EDGE, line_width=3 * lw)
-            legend.append(("assembly point", st.ASSEMBLY_COLOR))
+            legend.append(("assembly point", st.ASSEMBLY_COLOR, "patch"))
         for kind in st.WAY_ORDER:
-            if add(f"way:{kind}", color=st.WAY_COLORS[kind], ambient=0.35):
-                legend.append((st.WAY_LABELS[kind], st.WAY_COLORS[kind]))
-        add("boundary", color=st.BOUNDARY_COLOR, line_width=2 * lw)
+            if add(f"way:{kind}", color=st.WAY_COLORS[kind], ambient=0.4):
+                legend.append((st.WAY_LABELS[kind], st.WAY_COLORS[kind], "patch"))
+        if add("boundary", color=st.BOUNDARY_COLOR, line_width=2 * lw):
+            legend.append(("estate boundary", st.BOUNDARY_COLOR, "line"))
 
-        # buildings
         uses_seen: list[Any] = []
         for b in site.buildings:
             name = f"building:{b.id}"
             if name not in meshes:
                 continue
-            color = (building_colors or {}).get(b.id) or st.building_color(b)
+            override = (building_colors or {}).get(b.id)
+            color = override or st.building_color(b)
             if st.is_underground(b):
-                pl.add_mesh(meshes[name], color=color, opacity=0.3, show_edges=False)
-                if ("ug", None) not in uses_seen:
-                    uses_seen.append(("ug", None))
+                pl.add_mesh(meshes[name], color=color, opacity=0.3)
+                key: Any = "underground"
             else:
                 pl.add_mesh(meshes[name], color=color, ambient=0.3, diffuse=0.75, specular=0.05)
-                if b.use not in uses_seen:
-                    uses_seen.append(b.use)
-        add("storey_lines", color="#5d5249", line_width=lw, opacity=0.55)
+                key = b.use
+            if override is None and key not in uses_seen:
+                uses_seen.append(key)
+        add("storey_lines", color="#5d5249", line_width=lw, opacity=0.5)
         add("underground_patch", color=st.USE_COLORS[st.BuildingUse.GARAGE], opacity=0.45, ambient=0.4)
         add("underground_outline", color="#37474f", line_width=2.5 * lw)
         for u in uses_seen:
-            if u == ("ug", None):
-                legend.append((st.UNDERGROUND_LABEL + " (below ground)", st.USE_COLORS[st.BuildingUse.GARAGE]))
+            if u == "underground":
+                legend.append((st.UNDERGROUND_LABEL + " (outline)", st.USE_COLORS[st.BuildingUse.GARAGE], "patch"))
             else:
-                legend.append((st.USE_LABELS[u], st.USE_COLORS[u]))
+                legend.append((st.USE_LABELS[u], st.USE_COLORS[u], "patch"))
         if add("gates", color=st.GATE_COLOR, ambient=0.35):
-            legend.append(("gate", st.GATE_COLOR))
+            legend.append(("gate", st.GATE_COLOR, "patch"))
 
-        # cameras and cones
         if show_devices and add("cameras", color=st.CAMERA_COLOR, ambient=0.3):
             add("camera_poles", color="#555555", line_width=lw)
-            legend.append(("camera", st.CAMERA_COLOR))
+            legend.append(("camera", st.CAMERA_COLOR, "cone"))
             if show_view_cones:
-                add("view_cones", color=st.CONE_COLOR, opacity=0.13, ambient=0.6)
-                add("view_cone_ground", color=st.CONE_COLOR, opacity=0.3, ambient=0.6)
-                legend.append(("camera view cone", st.CONE_COLOR))
+                add("view_cones", color=st.CONE_COLOR, opacity=0.07, ambient=0.6)
+                add("view_cone_ground", color=st.CONE_COLOR, opacity=0.2, ambient=0.6)
+                legend.append(("camera view cone", st.CONE_COLOR, "patch"))
 
-        # devices
         counts = st.aggregate_household_devices(site)
         if show_devices:
             for kind in st.DEVICE_COLORS:
                 if kind == DeviceKind.CAMERA:
                     continue
-                if add(f"devices:{kind.value}", color=st.DEVICE_COLORS[kind], ambient=0.4, smooth_shading=True):
+                if add(f"devices:{kind.value}", color=st.DEVICE_COLORS[kind], ambient=0.45, smooth_shading=True):
                     label = st.DEVICE_LABELS[kind]
                     if any(kind in per for per in counts.values()):
-                        label += " (per household: 1 dot/storey)"
-                    legend.append((label, st.DEVICE_COLORS[kind]))
+                        label += "\n(per household: 1 dot per storey)"
+                    legend.append((label, st.DEVICE_COLORS[kind], "dot"))
 
-        # extra meshes (site coordinates)
         for mesh, kw in extra:
             m = mesh.copy()
             if origin != (0.0, 0.0):
                 m.translate((-origin[0], -origin[1], 0.0), inplace=True)
             pl.add_mesh(m, **dict(kw))
-        legend.extend(extra_legend)
+        legend.extend((lab, col, "patch") for lab, col in extra_legend)
 
-        # labels
         labels_on = show_labels if show_labels is not None else len(site.buildings) <= 40
         if labels_on:
-            lab_pts, lab_txt = [], []
-            for b in site.buildings:
-                fp = _polys(_shift(b.footprint, origin))
-                if not fp:
-                    continue
-                rp = max(fp, key=lambda p: p.area).representative_point()
-                zg = float(zfn(np.array([rp.x]), np.array([rp.y]))[0])
-                top = b.base_z + b.height_m if not st.is_underground(b) else zg
-                txt = st.building_tag(b)
-                if show_devices and b.id in counts:
-                    txt += "\n" + ", ".join(f"{n} {st.DEVICE_ABBREV[k]}" for k, n in sorted(
-                        counts[b.id].items(), key=lambda kv: -kv[1]))
-                lab_pts.append((rp.x, rp.y, top + 0.5))
-                lab_txt.append(txt)
-            for ap in site.assembly_points:
-                rp = _shift(ap.polygon, origin).representative_point()
-                zg = float(zfn(np.array([rp.x]), np.array([rp.y]))[0])
-                lab_pts.append((rp.x, rp.y, zg + 0.5))
-                lab_txt.append(f"assembly point\n{ap.capacity} persons")
-            if lab_pts:
-                pl.add_point_labels(
-                    np.asarray(lab_pts), lab_txt, font_size=fs_label, point_size=1, show_points=False,
-                    shape="rounded_rect", shape_color="white", shape_opacity=0.75, text_color="#222222",
-                    always_visible=True, margin=2,
-                )
-            if site.gates and len(site.gates) <= 16:
-                gp, gt = [], []
-                for g in site.gates:
-                    p = _shift(g.position, origin)
-                    zg = float(zfn(np.array([p.x]), np.array([p.y]))[0])
-                    gp.append((p.x, p.y, zg + (4.6 if g.kind != "pedestrian" else 3.1)))
-                    gt.append(g.id)
-                pl.add_point_labels(
-                    np.asarray(gp), gt, font_size=max(7, fs_label - 1), show_points=False, shape=None,
-                    text_color="#8a3d00", always_visible=True, bold=True,
-                )
+            _add_labels(pl, site, origin, zfn, counts if show_devices else {}, fs_label)
 
-        # scale bar and north arrow on the ground, south-west of the boundary
-        _add_scale_and_north(pl, zfn, (bx0, by0, bx1, by1), span, fs_label, lw)
+        _add_scale_and_north(pl, zfn, (bx0, by0, bx1, by1), span, fs_label, top_view=top_view)
 
-        # camera
+        # camera: look at the site centre from the named bearing and elevation, then fit
         zmin = float(np.min(zfn(np.array([bx0, bx1, bx0, bx1]), np.array([by0, by0, by1, by1]))))
         zmax = max([b.base_z + b.height_m for b in site.buildings if b.storeys > 0] + [zmin + 1.0])
-        cx, cy = (bx0 + bx1) / 2.0, (by0 + by1) / 2.0
-        focal = np.array([cx, cy, zmin + 0.15 * (zmax - zmin)])
+        cx, cy = (bx0 + bx1) / 2.0, (by0 + by1) / 2.0 - 0.04 * span
+        focal = np.array([cx, cy, zmin + 0.1 * (zmax - zmin)])
         br, el = math.radians(bearing), math.radians(elev)
         direction = np.array([math.sin(br) * math.cos(el), math.cos(br) * math.cos(el), math.sin(el)])
-        view_up = (0.0, 1.0, 0.0) if elev >= 89.0 else (0.0, 0.0, 1.0)
+        view_up = (0.0, 1.0, 0.0) if top_view else (0.0, 0.0, 1.0)
         pl.camera_position = [tuple(focal + direction * span * 2.0), tuple(focal), view_up]
-        pad = 0.06 * span
-        pl.reset_camera(bounds=(bx0 - pad, bx1 + pad, by0 - 2 * pad, by1 + pad, zmin, zmax))
-        pl.camera.zoom(1.35 if elev < 89.0 else 1.25)
+        pad = 0.03 * span
+        pl.reset_camera(bounds=(bx0 - pad, bx1 + pad, by0 - 0.12 * span, by1 + pad, zmin, zmax))
+        pl.camera.zoom(1.42 if not top_view else 1.35)
         pl.reset_camera_clipping_range()
 
-        # legend, title, footnote
-        if legend:
-            seen: set[str] = set()
-            entries = []
-            for lab, col in legend:
-                if lab not in seen:
-                    seen.add(lab)
-                    entries.append([lab, col])
-            n = len(entries)
-            pl.add_legend(
-                entries, bcolor="white", background_opacity=0.82, border=True, face="rectangle",
-                loc="upper right", size=(0.24, min(0.04 * n, 0.8)),
-            )
-        if title is None:
-            n_cam = sum(1 for d in site.devices if d.kind == DeviceKind.CAMERA)
-            title = (f"{site.name}: {len(site.buildings)} buildings, {site.households} households, "
-                     f"{n_cam} cameras, {len(site.devices)} devices")
-        pl.add_text(title, position="upper_left", font_size=max(8, int(round(15 * scale))), color="#1a1a1a")
-        foot = "x east, y north, z up (m)"
-        if origin != (0.0, 0.0):
-            foot += f"; local origin ({origin[0]:.0f}, {origin[1]:.0f}) in {site.crs}"
-        pl.add_text(foot, position="lower_right", font_size=max(6, int(round(9 * scale))), color="#555555")
-
-        if site.devices or any(m.startswith("view_cone") for m in meshes):
-            pl.enable_depth_peeling(number_of_peels=6)
+        pl.enable_depth_peeling(number_of_peels=6)
         pl.enable_anti_aliasing("ssaa")
-        pl.screenshot(str(path), window_size=[w, h])
+        img = pl.screenshot(None, return_img=True, window_size=[w3, h])
     finally:
         pl.close()
+
+    if title is None:
+        n_cam = sum(1 for d in site.devices if d.kind == DeviceKind.CAMERA)
+        title = (f"{site.name}: {len(site.buildings)} buildings, {site.households} households, "
+                 f"{n_cam} cameras, {len(site.devices)} devices")
+    foot = "x east, y north, z up; metres"
+    if origin != (0.0, 0.0):
+        foot += f"\nlocal origin ({origin[0]:.0f}, {origin[1]:.0f})\n{site.crs}"
+    _compose(np.asarray(img)[:, :, :3], path, w=w, h=h, w3=w3, title=title, legend=legend,
+             terrain_clim=terrain_clim, footnote=foot)
     return path
 
 
+def _terrain_cmap() -> Any:
+    from matplotlib.colors import LinearSegmentedColormap
+
+    return LinearSegmentedColormap.from_list(
+        "shoumen_terrain", ["#86aeb0", "#b3cba6", "#d4d9b0", "#e8dfc4", "#f1eadb"]
+    )
+
+
+def _add_labels(pl: Any, site: Site, origin: tuple[float, float], zfn: ZF,
+                counts: Mapping[str, Mapping[DeviceKind, int]], font_size: int) -> None:
+    """Building tags (id, storeys, per-household device counts) on the roofs, assembly points
+    with their capacity, and gate ids."""
+    pts, txt = [], []
+    for b in site.buildings:
+        fp = _polys(_shift(b.footprint, origin))
+        if not fp:
+            continue
+        rp = max(fp, key=lambda p: p.area).representative_point()
+        zg = float(zfn(np.array([rp.x]), np.array([rp.y]))[0])
+        top = b.base_z + b.height_m if not st.is_underground(b) else zg
+        t = st.building_tag(b)
+        if b.id in counts:
+            t += "\n" + ", ".join(f"{n} {st.DEVICE_ABBREV[k]}" for k, n in
+                                  sorted(counts[b.id].items(), key=lambda kv: -kv[1]))
+        pts.append((rp.x, rp.y, top + 0.5))
+        txt.append(t)
+    for ap in site.assembly_points:
+        rp = _shift(ap.polygon, origin).representative_point()
+        zg = float(zfn(np.array([rp.x]), np.array([rp.y]))[0])
+        pts.append((rp.x, rp.y, zg + 0.5))
+        txt.append(f"{ap.id}\n{ap.capacity} persons")
+    if pts:
+        pl.add_point_labels(
+            np.asarray(pts), txt, font_size=font_size, show_points=False, shape="rounded_rect",
+            shape_color="white", shape_opacity=0.72, text_color="#1e1e1e", always_visible=True, margin=2,
+        )
+    if site.gates and len(site.gates) <= 16:
+        gp, gt = [], []
+        for g in site.gates:
+            p = _shift(g.position, origin)
+            zg = float(zfn(np.array([p.x]), np.array([p.y]))[0])
+            gp.append((p.x, p.y, zg + (4.8 if g.kind != "pedestrian" else 3.3)))
+            gt.append(g.id)
+        pl.add_point_labels(
+            np.asarray(gp), gt, font_size=max(7, font_size - 1), show_points=False, shape="rounded_rect",
+            shape_color="#fff3e0", shape_opacity=0.8, text_color="#8a3d00", always_visible=True, bold=True,
+            margin=1,
+        )
+
+
+def _compose(img: np.ndarray, path: Path, *, w: int, h: int, w3: int, title: str,
+             legend: Sequence[tuple[str, str, str]], terrain_clim: tuple[float, float] | None,
+             footnote: str) -> None:
+    """Put the 3D render on the left of a ``w`` x ``h`` picture, the legend in the right-hand
+    panel, the title over the render and the elevation colour bar at its lower left."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colorbar import ColorbarBase
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from PIL import Image
+
+    dpi = 100.0
+    fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    fx = w3 / w
+    ax = fig.add_axes((0.0, 0.0, fx, 1.0))
+    ax.imshow(img, aspect="auto", interpolation="none", extent=(0, img.shape[1], img.shape[0], 0))
+    ax.set_axis_off()
+    s = h / 1000.0
+    head, _, sub = st.plain_text(title).partition(": ")
+    fig.text(0.012, 0.985, head, ha="left", va="top", fontsize=max(6.0, 17 * s), color="#1a1a1a",
+             fontweight="bold")
+    if sub:
+        fig.text(0.012, 0.985 - max(0.034, 9.0 * 1.39 * 1.25 / h), sub, ha="left", va="top",
+                 fontsize=max(5.0, 12 * s), color="#333333")
+    handles = []
+    for label, color, marker in legend:
+        if marker == "line":
+            handles.append(Line2D([], [], color=color, lw=2, label=label))
+        elif marker == "dot":
+            handles.append(Line2D([], [], color=color, marker="o", ls="", markersize=7 * max(s, 0.5),
+                                  label=label))
+        elif marker == "cone":
+            handles.append(Line2D([], [], color=color, marker=">", ls="", markersize=8 * max(s, 0.5),
+                                  label=label))
+        else:
+            handles.append(Patch(facecolor=color, edgecolor="#555555", lw=0.5, label=label))
+    fs = max(4.0, min(11.5 * s, 11.5 * s * 24 / max(len(handles), 24)))
+    if handles:
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(fx + 0.004, 0.985), frameon=False,
+                   fontsize=fs, handlelength=1.6, labelspacing=0.55, borderaxespad=0.2,
+                   title="Legend", title_fontsize=fs * 1.1, alignment="left")
+    fig.text(fx + 0.006, 0.012, footnote, ha="left", va="bottom", fontsize=max(4.0, 9 * s), color="#555555")
+    fig.add_artist(Line2D([fx, fx], [0, 1], transform=fig.transFigure, color="#c8ced6", lw=1))
+    if terrain_clim is not None:
+        cax = fig.add_axes((0.02, 0.045, 0.2 * fx, 0.018))
+        cb = ColorbarBase(cax, cmap=_terrain_cmap(), norm=Normalize(*terrain_clim), orientation="horizontal")
+        cb.ax.tick_params(labelsize=max(4.0, 9 * s), length=2)
+        cb.set_label("ground elevation (m)", fontsize=max(4.0, 9.5 * s), labelpad=1)
+        cb.ax.xaxis.set_label_position("top")
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    out = np.full((h, w, 3), 255, dtype=np.uint8)
+    hh, ww = min(h, rgba.shape[0]), min(w, rgba.shape[1])
+    out[:hh, :ww] = rgba[:hh, :ww, :3]
+    Image.fromarray(out).save(path)
+
+
 def _add_scale_and_north(pl: Any, zfn: ZF, bounds: tuple[float, float, float, float], span: float,
-                         font_size: int, lw: float) -> None:
+                         font_size: int, *, top_view: bool) -> None:
     """A black-and-white scale bar of a round length and a north arrow, lying on the ground
     just south of the boundary's south-west corner."""
     import pyvista as pv
