@@ -221,7 +221,7 @@ def _cmd_site_show(args: argparse.Namespace) -> int:
     if args.graph:
         from geometry.navgraph import build_nav_graph, graph_summary
 
-        console.print(graph_summary(build_nav_graph(site)))
+        console.print(graph_summary(build_nav_graph(site, check=False)))
     if args.map:
         from viz.sitemap import plot_site_map
 
@@ -235,9 +235,9 @@ def _cmd_site_validate(args: argparse.Namespace) -> int:
 
     site = _load_site_arg(args.site)
     site.validate(source=args.site)
-    graph = build_nav_graph(site)
+    graph = build_nav_graph(site, check=False)
     if args.connectivity:
-        check_connectivity(graph)
+        check_connectivity(graph, source=args.site)
     print(f"{args.site}: valid — {len(site.buildings)} buildings, {site.households} households, "
           f"navigation graph {graph.number_of_nodes()} nodes / {graph.number_of_edges()} edges")
     return 0

@@ -129,15 +129,22 @@ _CHARMAP: set[int] | None = None
 
 
 def plain_text(text: str) -> str:
-    """``text`` without the characters the bundled font (DejaVu Sans, also VTK's fonts) cannot
-    draw, e.g. Chinese names on a machine without CJK fonts; empty brackets left behind go too."""
+    """``text`` without the characters that none of the available fonts (DejaVu Sans plus the
+    CJK fallbacks of :mod:`viz._mpl` when installed) can draw, e.g. Chinese names on a machine
+    without CJK fonts; empty brackets left behind go too."""
     global _CHARMAP
     if _CHARMAP is None:
         try:
             from matplotlib import font_manager
             from matplotlib.ft2font import FT2Font
 
-            _CHARMAP = set(FT2Font(font_manager.findfont("DejaVu Sans")).get_charmap())
+            from viz._mpl import _families
+
+            cm: set[int] = set()
+            for fam in _families():
+                path = font_manager.findfont(font_manager.FontProperties(family=fam), fallback_to_default=False)
+                cm |= set(FT2Font(path).get_charmap())
+            _CHARMAP = cm
         except Exception:  # pragma: no cover - matplotlib always ships DejaVu Sans
             _CHARMAP = set(range(0x250))
     kept = "".join(ch for ch in text if ord(ch) < 0x80 or ord(ch) in _CHARMAP)

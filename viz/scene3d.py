@@ -706,9 +706,17 @@ def render_scene(
         direction = np.array([math.sin(br) * math.cos(el), math.cos(br) * math.cos(el), math.sin(el)])
         view_up = (0.0, 1.0, 0.0) if top_view else (0.0, 0.0, 1.0)
         pl.camera_position = [tuple(focal + direction * span * 2.0), tuple(focal), view_up]
+        if top_view:
+            pl.enable_parallel_projection()
         pad = 0.03 * span
         pl.reset_camera(bounds=(bx0 - pad, bx1 + pad, by0 - 0.12 * span, by1 + pad, zmin, zmax))
-        pl.camera.zoom(1.42 if not top_view else 1.35)
+        fit = [(x, y, zmin) for x in (bx0, bx1) for y in (by0 - 0.09 * span, by1)]
+        for bld in site.buildings:
+            if bld.storeys > 0:
+                fx0, fy0, fx1, fy1 = _shift(bld.footprint, origin).bounds
+                ztop = bld.base_z + bld.height_m + 2.0
+                fit += [(x, y, ztop) for x in (fx0, fx1) for y in (fy0, fy1)]
+        _fit_view(pl, np.asarray(fit), w3, h, margin=0.9)
         pl.reset_camera_clipping_range()
 
         pl.enable_depth_peeling(number_of_peels=6)
@@ -724,9 +732,49 @@ def render_scene(
     foot = "x east, y north, z up; metres"
     if origin != (0.0, 0.0):
         foot += f"\nlocal origin ({origin[0]:.0f}, {origin[1]:.0f})\n{site.crs}"
-    _compose(np.asarray(img)[:, :, :3], path, w=w, h=h, w3=w3, title=title, legend=legend,
-             terrain_clim=terrain_clim, footnote=foot)
+    from viz._mpl import plot_style
+
+    with plot_style():
+        _compose(np.asarray(img)[:, :, :3], path, w=w, h=h, w3=w3, title=title, legend=legend,
+                 terrain_clim=terrain_clim, footnote=foot)
     return path
+
+
+def _fit_view(pl: Any, pts: np.ndarray, w: int, h: int, *, margin: float) -> None:
+    """Pan and zoom the camera so the projections of ``pts`` fill ``margin`` of the viewport
+    (a few fixed-point iterations on the projected extent)."""
+    ren = pl.renderer
+    cam = pl.camera
+    for _ in range(5):
+        ren.ResetCameraClippingRange()
+        disp = []
+        for x, y, z in pts:
+            ren.SetWorldPoint(float(x), float(y), float(z), 1.0)
+            ren.WorldToDisplay()
+            disp.append(ren.GetDisplayPoint()[:2])
+        d = np.asarray(disp)
+        lo, hi = d.min(axis=0), d.max(axis=0)
+        ext = np.maximum(hi - lo, 1.0)
+        f = float(min(margin * w / ext[0], margin * h / ext[1]))
+        # pan: move the focal point so the box centre lands on the viewport centre
+        dx, dy = (lo + hi) / 2.0 - np.array([w / 2.0, h / 2.0])
+        fp, pos = np.array(cam.GetFocalPoint()), np.array(cam.GetPosition())
+        if cam.GetParallelProjection():
+            wpp = 2.0 * cam.GetParallelScale() / h
+        else:
+            wpp = 2.0 * np.linalg.norm(pos - fp) * math.tan(math.radians(cam.GetViewAngle()) / 2.0) / h
+        vup = np.array(cam.GetViewUp())
+        vdir = (fp - pos) / np.linalg.norm(fp - pos)
+        right = np.cross(vdir, vup)
+        right /= np.linalg.norm(right)
+        up = np.cross(right, vdir)
+        shift = (dx * right + dy * up) * wpp
+        cam.SetFocalPoint(*(fp + shift))
+        cam.SetPosition(*(pos + shift))
+        cam.Zoom(f)
+        if abs(f - 1.0) < 0.01 and abs(dx) < 2 and abs(dy) < 2:
+            break
+    ren.ResetCameraClippingRange()
 
 
 def _terrain_cmap() -> Any:
@@ -802,7 +850,7 @@ def _compose(img: np.ndarray, path: Path, *, w: int, h: int, w3: int, title: str
     s = h / 1000.0
     head, _, sub = st.plain_text(title).partition(": ")
     fig.text(0.012, 0.985, head, ha="left", va="top", fontsize=max(6.0, 17 * s), color="#1a1a1a",
-             fontweight="bold")
+             fontweight="normal")
     if sub:
         fig.text(0.012, 0.985 - max(0.034, 9.0 * 1.39 * 1.25 / h), sub, ha="left", va="top",
                  fontsize=max(5.0, 12 * s), color="#333333")
@@ -847,7 +895,7 @@ def _add_scale_and_north(pl: Any, zfn: ZF, bounds: tuple[float, float, float, fl
 
     bx0, by0, bx1, by1 = bounds
     length = st.nice_length(bx1 - bx0)
-    y = by0 - 0.05 * span
+    y = by0 - 0.04 * span
     x0 = bx0
     width = max(0.8, 0.012 * span)
     segs = 4

@@ -139,3 +139,14 @@ def test_invalid_site_file_is_reported(tmp_path: Path) -> None:
     proc = shoumen("site", "validate", str(bad), cwd=tmp_path)
     assert proc.returncode == 2
     assert "does not close" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_connectivity_check_names_unreachable_dwellings(tmp_path: Path) -> None:
+    out = tmp_path / "m.gpkg"
+    proc = shoumen("site", "import", str(SHARED / "munich-sample.osm"), "--out", str(out),
+                   "--default-use", "residential_walkup", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    val = shoumen("site", "validate", str(out), "--connectivity", cwd=tmp_path)
+    assert val.returncode == 2
+    assert "cannot reach a gate or assembly point" in val.stderr and "B01-L00-U01" in val.stderr
+    assert "Traceback" not in val.stderr
