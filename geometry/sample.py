@@ -374,8 +374,8 @@ def _ways(buildings: list[Building], doors: list[_Door]) -> list[Way]:
         Way("F01", _line((150.0, r), (150.0, 86.0)), 4.0, "walkway", "Main avenue"),
         Way("F02", _line((r, 48.0), (_W - r, 48.0)), 2.0, "walkway", "South front walk"),
         Way("F03", _line((100.0, _H), (100.0, _H - r)), 3.0, "walkway", "North gate path"),
-        Way("F04", _line((115.0, 125.0), (100.0, 125.0)), 3.0, "walkway", "Square west link"),
-        Way("F05", _line((185.0, 125.0), (200.0, 125.0)), 3.0, "walkway", "Square east link"),
+        Way("F04", _line((115.0, 125.0), (100.0, 125.0)), 8.0, "walkway", "Square west link (plaza approach)"),
+        Way("F05", _line((185.0, 125.0), (200.0, 125.0)), 8.0, "walkway", "Square east link (plaza approach)"),
         Way("F06", _line((150.0, 136.0), (150.0, 142.0)), 3.0, "walkway", "Square north link"),
     ]
     network = [w.line for w in ways if w.kind != "ramp"]
