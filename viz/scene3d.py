@@ -625,7 +625,7 @@ def render_scene(
             pl.add_mesh(meshes["terrain"], scalars="elevation", cmap=_terrain_cmap(), clim=terrain_clim,
                         smooth_shading=True, ambient=0.3, diffuse=0.75, specular=0.0, show_scalar_bar=False)
         else:
-            add("ground", color="#e3e6da", ambient=0.3)
+            add("ground", color="#e3e7dc", ambient=0.3, diffuse=0.65)
 
         for kind in st.OPEN_COLORS:
             if add(f"open_space:{kind}", color=st.OPEN_COLORS[kind], ambient=0.35):
@@ -710,7 +710,10 @@ def render_scene(
             pl.enable_parallel_projection()
         pad = 0.03 * span
         pl.reset_camera(bounds=(bx0 - pad, bx1 + pad, by0 - 0.12 * span, by1 + pad, zmin, zmax))
-        fit = [(x, y, zmin) for x in (bx0, bx1) for y in (by0 - 0.09 * span, by1)]
+        ring = np.asarray(_polys(_shift(site.boundary, origin))[0].exterior.coords)[:, :2]
+        fit = [(x, y, float(zfn(np.array([x]), np.array([y]))[0])) for x, y in ring]
+        ybar = by0 - 0.06 * span
+        fit += [(bx0, ybar, zmin), (bx0 + st.nice_length(bx1 - bx0) + 0.12 * span, ybar, zmin)]
         for bld in site.buildings:
             if bld.storeys > 0:
                 fx0, fy0, fx1, fy1 = _shift(bld.footprint, origin).bounds

@@ -142,3 +142,9 @@ def build_small_site(*, offset: tuple[float, float] = (0.0, 0.0)) -> Site:
 @pytest.fixture
 def small_site() -> Site:
     return build_small_site()
+
+
+@pytest.fixture
+def site_factory():  # type: ignore[no-untyped-def]
+    """``build_small_site`` itself, for tests that need a moved copy (``offset=``)."""
+    return build_small_site
