@@ -54,6 +54,8 @@ from twin.events import (
 )
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from twin.core import Twin
 
 __all__ = ["FlowEvacuation", "FlowParameters", "RouteTargetError"]
@@ -344,6 +346,18 @@ class FlowEvacuation:
         self._b_out_reported[...] = state["b_out"]
         self._arr_reported[...] = state["arr"]
         self._route()
+
+    def node_table(self) -> "pd.DataFrame":
+        """One row per graph node in state-array order (id, kind, building, level, x, y, z), so
+        the ``evacuation.*`` arrays in ``fields/`` can be read by node."""
+        import pandas as pd
+
+        g = self.graph
+        rows = [{"node": v, "kind": str(self.node_kind[i]), "building": self.node_building[i] or "",
+                 "level": int(g.nodes[v].get("level", 0) or 0), "x": float(g.nodes[v].get("x", np.nan)),
+                 "y": float(g.nodes[v].get("y", np.nan)), "z": float(g.nodes[v].get("z", np.nan))}
+                for i, v in enumerate(self.node_ids)]
+        return pd.DataFrame(rows)
 
     def remaining(self) -> float:
         """People not yet at a target (persons, including those not yet alarmed)."""

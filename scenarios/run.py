@@ -2,7 +2,9 @@
 
 A results folder holds ``scenario.yaml`` (the resolved scenario: every default filled in, with
 its seed, loadable again), ``metrics.json`` (see :mod:`scenarios.metrics`), ``events.parquet``
-(every event of the run) and ``fields/`` (periodic snapshots of the state arrays).
+(every event of the run) and ``fields/`` (periodic snapshots of the state arrays, with
+``evacuation_nodes.parquet`` naming the graph node behind each element of the
+``evacuation.*`` arrays).
 """
 
 from __future__ import annotations
@@ -57,6 +59,8 @@ def run_scenario(
     started = time.perf_counter()
     built = build_run(scenario, base_dir=base_dir, replication=replication)
     built.twin.run(until=scenario.duration_s, progress=progress)
+    if scenario.outputs.fields:
+        built.twin.recorder.take_snapshot()  # the final state, whatever the snapshot period
     events = built.twin.recorder.events_frame()
     run_info = {
         "scenario": scenario.name,
@@ -77,5 +81,8 @@ def run_scenario(
         built.twin.recorder.write_events(out / "events.parquet")
         if scenario.outputs.fields:
             built.twin.recorder.write_fields(out / "fields")
+            evac = built.components.get("evacuation")
+            if evac is not None:
+                evac.node_table().to_parquet(out / "fields" / "evacuation_nodes.parquet", index=False)
     return RunResult(out_dir=out, metrics=metrics, events=events, built=built,
                      wall_s=time.perf_counter() - started)

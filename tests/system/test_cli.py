@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -49,6 +50,12 @@ def test_demo_prints_summary_and_writes_results(demo: tuple[Path, subprocess.Com
     resolved = yaml.safe_load((out / "scenario.yaml").read_text())
     assert resolved["seed"] == m["run"]["seed"]
     assert (out / "fields").is_dir() and any((out / "fields").glob("*.npz"))
+    nodes = pd.read_parquet(out / "fields" / "evacuation_nodes.parquet")
+    snap = np.load(sorted((out / "fields").glob("*.npz"))[-1])
+    assert len(nodes) == snap["evacuation.queue"].shape[0]
+    assert set(nodes.loc[nodes["kind"] == "assembly", "node"]) == {"SQ1", "GR1"}
+    arrived = dict(zip(nodes["node"], snap["evacuation.arrived"]))
+    assert arrived["SQ1"] + arrived["GR1"] == pytest.approx(est["arrived"], abs=1.0)
     html = (out / "report.html").read_text()
     assert "RSET" in html and "data:image/png;base64" in html
 
