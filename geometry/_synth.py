@@ -14,8 +14,11 @@ same way (docs/site-format.md, "Import rules"):
 * stairs: buildings with more than one level get one stair core of width 1.2 m at the footprint's
   representative point; two cores, apart along the footprint's long axis, when the building has
   more than 10 storeys or a footprint over 1000 m²; single-level buildings get none;
-* one exit (1.2 m, level 0) on the footprint boundary at the point nearest to the nearest way, or,
-  with no ways, the representative point projected onto the exterior ring;
+* one exit (1.2 m, level 0) per stair core (one for a building without stairs) on the footprint
+  boundary at the point nearest to the nearest way, or, with no ways, the representative point
+  projected onto the exterior ring; with two cores each exit lies on the outline in its own
+  core's half of the footprint (nearer to it than to the other core), so a walk-up's second
+  section (单元) is not cut off;
 * site boundary: the convex hull of all features, buffered by 5 m.
 
 Pure shapely/numpy, no framework imports.
@@ -158,9 +161,37 @@ def synthesize_cores(
         target = lines[j]
     else:
         target = footprint.representative_point()
-    p = nearest_points(ring, target)[0]
-    exits = [BuildingExit(id=f"{building_id}-E1", building=building_id, position=Point(p.x, p.y), width_m=EXIT_WIDTH_M, level=0)]
+    # one exit per stair core, each on the stretch of the outline in that core's half of the
+    # footprint (its side of the perpendicular bisector between the cores, less 1 m), so every core - in a
+    # walk-up every section (单元) - has its own door; the nearest stair of each exit is its own
+    spans: list[BaseGeometry] = [ring]
+    if len(stairs) == 2:
+        spans = [ring.intersection(_half_plane(a.position, b.position, footprint)) for a, b in
+                 ((stairs[0], stairs[1]), (stairs[1], stairs[0]))]
+        if any(sp.is_empty for sp in spans) or stairs[0].position.distance(stairs[1].position) < 1e-6:
+            spans = [ring]
+    exits = []
+    for k, span in enumerate(spans):
+        p = nearest_points(span, target)[0]
+        exits.append(BuildingExit(id=f"{building_id}-E{k + 1}", building=building_id, position=Point(p.x, p.y),
+                                  width_m=EXIT_WIDTH_M, level=0))
     return stairs, exits
+
+
+def _half_plane(a: Point, b: Point, around: BaseGeometry) -> Polygon:
+    """The part of the plane nearer to ``a`` than to ``b`` (a rectangle large enough to cover
+    ``around``, cut just on ``a``'s side of the perpendicular bisector of ``a``-``b``)."""
+    dx, dy = b.x - a.x, b.y - a.y
+    n = math.hypot(dx, dy) or 1.0
+    dx, dy = dx / n, dy / n
+    minx, miny, maxx, maxy = around.bounds
+    big = 2.0 * (maxx - minx + maxy - miny) + 10.0
+    # cut 1 m (at most a quarter of the spacing) on a's side of the bisector, so an exit at the
+    # edge of the span is strictly nearer to a - no float tie with b
+    off = min(1.0, 0.25 * n)
+    mx, my = (a.x + b.x) / 2.0 - dx * off, (a.y + b.y) / 2.0 - dy * off
+    return Polygon([(mx - dy * big, my + dx * big), (mx - dy * big - dx * big, my + dx * big - dy * big),
+                    (mx + dy * big - dx * big, my - dx * big - dy * big), (mx + dy * big, my - dx * big)])
 
 
 def way_index(lines: Sequence[LineString]) -> tuple[STRtree, Sequence[LineString]] | None:

@@ -258,6 +258,8 @@ def _outdoor_part(g: nx.Graph, site: Site, *, snap_m: float) -> None:
         for d in (0.0, ln.length):
             p = ln.interpolate(d)
             cuts[i].append((d, pts.add(p.x, p.y)))
+        if ln.is_closed:  # a loop (ring road): its two ends are one junction
+            pts.union(cuts[i][0][1], cuts[i][1][1])
     a_idx, b_idx = tree.query(lines, predicate="intersects")
     for i, j in zip(a_idx.tolist(), b_idx.tolist()):
         if i >= j:

@@ -16,7 +16,7 @@ What is read (tag meanings from the OSM wiki "Key:building", "Key:highway", "Key
   ``'`` parsed; bare numbers are metres) divided by the storey height (default 3.0 m); else
   :data:`DEFAULT_STOREYS` by building type. ``building:levels:underground`` gives basements.
 * use: see :func:`building_use`; residential buildings get ``round(area / 90 m²)`` households per
-  storey (at least 1). Stairs, one exit and the site boundary follow :mod:`geometry._synth`.
+  storey (at least 1). Stairs, exits (one per stair core) and the site boundary follow :mod:`geometry._synth`.
 * ways: ``highway=*`` ways; :data:`WALKWAY_HIGHWAYS` become walkways 2 m wide, the other road
   classes roads whose width is the ``width`` tag, else ``lanes`` x 3.25 m, else
   :data:`DEFAULT_ROAD_WIDTH_M`. ``service=emergency_access`` / ``emergency=designated`` roads

@@ -34,7 +34,7 @@ Point2 = tuple[float, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=True, allow_inf_nan=False)
 
 
 class SiteRef(_Strict):
@@ -92,6 +92,14 @@ class LevelSpec(_Strict):
                 raise ValueError(f"polygon {k} has {len(ring)} points (expected at least 3)")
         return rings
 
+    @field_validator("walls")
+    @classmethod
+    def _lines(cls, lines: list[list[Point2]]) -> list[list[Point2]]:
+        for k, line in enumerate(lines):
+            if len(line) < 2:
+                raise ValueError(f"wall {k} has {len(line)} point(s) (expected a polyline of at least 2)")
+        return lines
+
 
 class StairSpec(_Strict):
     """A stair between two levels of free-form geometry: it starts at ``from_at`` on
@@ -138,6 +146,15 @@ class PremovementSpec(_Strict):
     sigma: float = Field(default=0.6, gt=0, le=3)
     min_s: float = Field(default=30.0, ge=0)
 
+    @model_validator(mode="after")
+    def _median_above_min(self) -> "PremovementSpec":
+        if self.median_s is not None and self.median_s <= self.min_s:
+            raise ValueError(
+                f"'median_s' ({self.median_s:g} s) must exceed 'min_s' ({self.min_s:g} s): "
+                "the lognormal part is shifted by min_s"
+            )
+        return self
+
 
 class PopulationSpec(_Strict):
     """Who is in the buildings. ``time_of_day`` (HH:MM) sets the at-home fraction unless
@@ -181,6 +198,8 @@ class AlarmSpec(_Strict):
     def _need_buildings(self) -> "AlarmSpec":
         if self.scope == "building" and not self.buildings:
             raise ValueError("scope 'building' needs a list of 'buildings'")
+        if self.scope == "estate" and self.buildings:
+            raise ValueError("scope 'estate' alarms every building; 'buildings' is only for scope 'building'")
         return self
 
 
@@ -205,6 +224,11 @@ class HazardSpec(_Strict):
     params: dict[str, float | str] = Field(default_factory=dict)
 
 
+#: Keys of an extra camera (``interventions.cameras``); the builder reads exactly these.
+_CAMERA_REQUIRED: tuple[str, ...] = ("id", "x", "y")
+_CAMERA_KEYS: tuple[str, ...] = (*_CAMERA_REQUIRED, "mount_height_m", "yaw_deg", "fov_deg", "range_m")
+
+
 class InterventionSpec(_Strict):
     """What a plan adds: extra cameras (``id, x, y`` and optional optics as in the site format).
     Patrols and named response plans are part of the schema for the optimizer's issue; this
@@ -213,6 +237,18 @@ class InterventionSpec(_Strict):
     cameras: list[dict[str, float | str]] = Field(default_factory=list)
     patrols: list[dict[str, float | str | list[str]]] = Field(default_factory=list)
     plans: list[str] = Field(default_factory=list)
+
+    @field_validator("cameras")
+    @classmethod
+    def _camera_keys(cls, cameras: list[dict[str, float | str]]) -> list[dict[str, float | str]]:
+        for k, cam in enumerate(cameras):
+            missing = [key for key in _CAMERA_REQUIRED if key not in cam]
+            unknown = sorted(key for key in cam if key not in _CAMERA_KEYS)
+            if missing or unknown:
+                what = [f"missing key(s) {', '.join(missing)}"] if missing else []
+                what += [f"unknown key(s) {', '.join(unknown)}"] if unknown else []
+                raise ValueError(f"camera {k}: {'; '.join(what)} (allowed: {', '.join(_CAMERA_KEYS)})")
+        return cameras
 
 
 class EvacuationSpec(_Strict):
@@ -257,5 +293,12 @@ class Scenario(_Strict):
             raise ValueError("give exactly one of 'site' and 'geometry'")
         if self.dt_s > self.duration_s:
             raise ValueError("'dt_s' must not exceed 'duration_s'")
+        late = [f"injects.{k}.at_s = {inj.at_s:g}" for k, inj in enumerate(self.injects) if inj.at_s > self.duration_s]
+        if self.alarm is not None and self.alarm.at_s > self.duration_s:
+            late.insert(0, f"alarm.at_s = {self.alarm.at_s:g}")
+        if late:
+            raise ValueError(
+                f"{', '.join(late)} s after duration_s = {self.duration_s:g} s (it would never happen)"
+            )
         return self
 

@@ -30,7 +30,7 @@ Start with:  shoumen demo           (the built-in sample community, end to end)
 _EPILOG = """\
 examples:
   shoumen demo --out results/demo
-  shoumen run night-evacuation --out results/night
+  shoumen run highrise-stair-blocked --out results/b03
   shoumen run my-scenario.yaml --out results/mine --replication 2
   shoumen scenarios
   shoumen site show sample
@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "scenario.yaml (resolved, with seeds), metrics.json, events.parquet, "
                                    "fields/, scene.png, site_map.png and report.html. The same scenario "
                                    "and seed give the same metrics.json.",
-                       epilog="examples:\n  shoumen run night-evacuation --out results/night\n"
+                       epilog="examples:\n  shoumen run highrise-stair-blocked --out results/b03\n"
                               "  shoumen run my.yaml --out results/r3 --replication 3")
     r.add_argument("scenario", help="a scenario YAML file, or the name of a built-in one (see 'shoumen scenarios')")
     r.add_argument("--out", required=True, help="results folder to write")

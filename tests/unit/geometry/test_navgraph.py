@@ -186,3 +186,22 @@ def test_sample_community_graph() -> None:
     routes = nearest_exit_routes(g, targets="assembly")
     assert set(routes) == {n for n, k in g.nodes(data="kind") if k == "unit"}
     assert all(g.nodes[r.target]["kind"] == "assembly" for r in routes.values())
+
+
+def test_closed_loop_way_is_a_cycle() -> None:
+    """A closed way (ring road) must close in the graph: its start and end are one junction
+    (review fix; before, the loop was an open chain with two nodes at the same point)."""
+    from shapely.geometry import box
+
+    from geometry.navgraph import build_nav_graph, nearest_exit_routes
+    from geometry.site import Building, BuildingExit, BuildingUse, Gate, Site, Way
+
+    b = Building("B1", box(0, 0, 10, 10), use=BuildingUse.OTHER, storeys=1,
+                 exits=[BuildingExit("B1-E1", "B1", Point(5, 0))])
+    loop = LineString([(-5, -5), (15, -5), (15, 15), (-5, 15), (-5, -5)])
+    # the gate attaches 1 m before the loop's end point; the exit 10 m after its start point
+    site = Site("t", box(-20, -20, 30, 30), buildings=[b], ways=[Way("W1", loop, 2.0)],
+                gates=[Gate("G1", Point(-20, -4))])
+    g = build_nav_graph(site, check=False)
+    r = nearest_exit_routes(g, sources=["G1"], targets="B1-E1")["G1"]
+    assert r.length_m == pytest.approx(15 + 1 + 10 + 5)  # not 15 + 69 + 5 the long way round

@@ -90,8 +90,8 @@ def test_buildings_storeys_and_uses(estate: Path) -> None:
     assert big.stairs[0].position.distance(big.stairs[1].position) > 15
     assert len(tower.stairs) == 1 and len(h12.stairs) == 1 and len(garage.stairs) == 1
     for b in site.buildings:
-        assert len(b.exits) == 1 and b.exits[0].level == 0
-        assert b.footprint.exterior.distance(b.exits[0].position) < 1e-6
+        assert len(b.exits) == max(1, len(b.stairs)) and all(e.level == 0 for e in b.exits)
+        assert all(b.footprint.exterior.distance(e.position) < 1e-6 for e in b.exits)
         for s in b.stairs:
             assert b.footprint.contains(s.position)
     # the tower's exit faces the south road (y = -10 m in the local frame)
@@ -202,3 +202,18 @@ def test_missing_file_wrong_root_and_bad_node(tmp_path: Path) -> None:
     path = _osm(tmp_path, ['<node id="7" lat="north" lon="2"/>'])
     with pytest.raises(SiteError, match="node 7: fields 'lat'/'lon' must be numbers"):
         import_osm(path)
+
+
+def test_big_walkup_every_section_reaches_an_exit(estate: Path) -> None:
+    """A walk-up over 1000 m² gets two stair cores; each section (单元) needs its own door, else
+    the flats of the second section are cut off in the navigation graph (review fix)."""
+    from geometry.navgraph import build_nav_graph, unreachable
+
+    site = import_osm(estate)
+    big = next(b for b in site.buildings if b.name == "way/200")
+    assert len(big.stairs) == 2 and len(big.exits) == 2
+    for e in big.exits:  # each exit is nearer to its own core than to the other
+        d = sorted((s.position.distance(e.position), s.id) for s in big.stairs)
+        assert d[0][1] == e.id.replace("-E", "-S")
+    g = build_nav_graph(site, check=False)
+    assert [u for u in unreachable(g, targets="exit") if u.startswith(big.id)] == []
