@@ -296,18 +296,21 @@ class FlowEvacuation:
         _flow_kernel.step(self._k, dt, self.queue, self.ring, self.nxt, self.cap, self.steps, self.is_target,
                           self.arrived, self.outflow, self.max_queue, self.wait_ps)
         self._k += 1
-        t_end = t + dt
+        # The kernel moves people between nodes at the step's start time: what it discharged in
+        # step k arrives steps * dt later, and what targets absorbed in step k arrived at t. So
+        # both progress events carry t (stamping t + dt would add one tick to every RSET).
+        t_ev = t
         out_b = np.bincount(self.exit_building, weights=self.outflow[self.exit_nodes], minlength=len(self.buildings))
         out_i = np.floor(out_b + 1e-6).astype(np.int64)
         for b in np.flatnonzero(out_i > self._b_out_reported):
             bid = self.buildings[b]
-            twin.bus.publish(AgentsEvacuated(t=t_end, subject=bid, building=bid,
+            twin.bus.publish(AgentsEvacuated(t=t_ev, subject=bid, building=bid,
                                              count=int(out_i[b] - self._b_out_reported[b]), total=int(out_i[b])))
         self._b_out_reported = np.maximum(out_i, self._b_out_reported)
         arr_i = np.floor(self.arrived + 1e-6).astype(np.int64)
         for i in np.flatnonzero(arr_i > self._arr_reported):
             tid = self.node_ids[i]
-            twin.bus.publish(AgentsArrived(t=t_end, subject=tid, target=tid,
+            twin.bus.publish(AgentsArrived(t=t_ev, subject=tid, target=tid,
                                            count=int(arr_i[i] - self._arr_reported[i]), total=int(arr_i[i])))
         self._arr_reported = np.maximum(arr_i, self._arr_reported)
         if self.stop_when_done and self._alarmed.all() and self._ptr >= len(s):

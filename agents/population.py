@@ -88,7 +88,12 @@ def synthesize_households(
     size = 1 + rng.poisson(max(residents_per_household - 1.0, 0.0), size=n)
     occupants = rng.binomial(size, p_home).astype(np.int64)
     median = default_premovement_median_s(hour) if premovement_median_s is None else premovement_median_s
-    pre = premovement_min_s + rng.lognormal(np.log(max(median - premovement_min_s, 1.0)), premovement_sigma, size=n)
+    if median <= premovement_min_s:
+        raise ValueError(
+            f"pre-movement median {median:g} s must exceed the minimum {premovement_min_s:g} s "
+            "(the lognormal part is shifted by the minimum)"
+        )
+    pre = premovement_min_s + rng.lognormal(np.log(median - premovement_min_s), premovement_sigma, size=n)
     return HouseholdPopulation(
         unit_ids=tuple(u for u, _ in units),
         buildings=tuple(b for _, b in units),

@@ -86,6 +86,22 @@ def crs_from_reference_system(ref: str | None) -> str:
     return f"EPSG:{code}"
 
 
+def _require_metric(crs: str, src: str) -> None:
+    """Coordinates are used as metres: refuse a geographic or non-metre horizontal CRS."""
+    if crs == "LOCAL":
+        return
+    try:
+        from pyproj import CRS
+
+        c = CRS.from_user_input(crs)
+    except Exception:
+        return  # unknown to the local PROJ database: trust the file
+    units = {ax.unit_name.lower() for ax in c.axis_info[:2]}
+    if not c.is_projected or not units <= {"metre", "meter"}:
+        raise SiteError([f"field 'metadata.referenceSystem' is {crs} ({c.name}), but Shoumen needs a projected CRS in "
+                         f"metres; reproject the file first (e.g. with cjio's 'crs_reproject')"], source=src)
+
+
 def _faces(geom: dict[str, Any]) -> Iterator[tuple[list[list[int]], str | None]]:
     """(rings, semantic type) of every surface of a geometry object."""
     gtype = geom.get("type")
@@ -183,6 +199,9 @@ def import_cityjson(
         raise SiteError(["field 'vertices' must be a list of [x, y, z] numbers"], source=src) from None
     if V.ndim != 2 or V.shape[1] != 3:
         raise SiteError([f"field 'vertices' must be a list of [x, y, z] numbers, got shape {V.shape}"], source=src)
+    meta = doc.get("metadata") or {}
+    crs = crs_from_reference_system(meta.get("referenceSystem") if isinstance(meta, dict) else None)
+    _require_metric(crs, src)
     tf = doc.get("transform")
     if tf is not None:
         try:
@@ -195,6 +214,8 @@ def import_cityjson(
         out = []
         for r in rings:
             idx = np.asarray(r, dtype=np.int64)
+            if idx.ndim != 1:
+                raise TypeError("a ring must be a flat list of vertex indices")
             if idx.size and (idx.min() < 0 or idx.max() >= nv):
                 raise SiteError([f"{where}: field 'geometry' refers to vertex {int(idx.max())}, but there are only {nv} vertices"], source=src)
             out.append(V[idx])
@@ -204,7 +225,13 @@ def import_cityjson(
         g = _best_geometry(obj)
         if g is None:
             return None
-        faces = [(rings_xyz(r, f"city object {obj_id}"), t) for r, t in _faces(g)]
+        try:
+            faces = [(rings_xyz(r, f"city object {obj_id}"), t) for r, t in _faces(g)]
+        except SiteError:
+            raise
+        except (IndexError, TypeError, ValueError):
+            raise SiteError([f"city object {obj_id}: field 'geometry.boundaries' is not nested as its type "
+                             f"{g.get('type')!r} requires (lists of rings of vertex indices)"], source=src) from None
         faces = [f for f in faces if f[0] and len(f[0][0]) >= 3]
         if not faces:
             return None
@@ -303,11 +330,10 @@ def import_cityjson(
         raise SiteError(["no buildings found (expected CityObjects of type Building or BuildingPart with geometry)"], source=src)
 
     boundary = boundary_around([b.footprint for b in buildings] + road_polys, margin_m=boundary_margin_m)
-    meta = doc.get("metadata") or {}
     site = Site(
         name=name or p.name.split(".")[0],
         boundary=boundary,
-        crs=crs_from_reference_system(meta.get("referenceSystem") if isinstance(meta, dict) else None),
+        crs=crs,
         buildings=buildings,
         ways=ways,
         source=src,

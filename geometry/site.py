@@ -409,8 +409,8 @@ def _poly_problems(where: str, fld: str, poly: object) -> Iterator[str]:
 
 
 def _positive(where: str, fld: str, value: float, *, allow_zero: bool = False) -> Iterator[str]:
-    ok = value >= 0 if allow_zero else value > 0
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or not ok:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not number or not (value >= 0 if allow_zero else value > 0):
         expected = "a number >= 0" if allow_zero else "a positive number"
         yield f"{where}: field '{fld}' must be {expected}, got {value!r}"
 
@@ -434,21 +434,28 @@ def _site_problems(site: Site) -> Iterator[str]:
             seen[ident] = kind
 
     building_ids = {b.id for b in site.buildings}
+    broken: set[str] = set()  # buildings whose basic fields have the wrong type
     for b in site.buildings:
         w = f"building {b.id}"
         yield from unique("building", b.id)
         yield from _poly_problems(w, "footprint", b.footprint)
+        basic = []
         if not isinstance(b.use, BuildingUse):
-            yield f"{w}: field 'use' must be one of {', '.join(u.value for u in BuildingUse)}"
-        if not isinstance(b.storeys, int) or b.storeys < 0:
-            yield f"{w}: field 'storeys' must be an integer >= 0, got {b.storeys!r}"
-        elif b.storeys == 0 and b.basement_levels < 1:
-            yield f"{w}: field 'storeys' is 0, so 'basement_levels' must be >= 1 (a fully underground building)"
-        if not isinstance(b.basement_levels, int) or b.basement_levels < 0:
-            yield f"{w}: field 'basement_levels' must be an integer >= 0, got {b.basement_levels!r}"
-        if not isinstance(b.households_per_storey, int) or b.households_per_storey < 0:
-            yield f"{w}: field 'households_per_storey' must be an integer >= 0, got {b.households_per_storey!r}"
+            basic.append(f"{w}: field 'use' must be one of {', '.join(u.value for u in BuildingUse)}; got {b.use!r}")
+        for fld in ("storeys", "basement_levels", "households_per_storey"):
+            v = getattr(b, fld)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                basic.append(f"{w}: field '{fld}' must be an integer >= 0, got {v!r}")
+        h = b.storey_height_m
+        if not isinstance(h, (int, float)) or isinstance(h, bool):
+            basic.append(f"{w}: field 'storey_height_m' must be a positive number, got {h!r}")
+        if basic:  # the rules below need these fields to be well typed
+            broken.add(b.id)
+            yield from basic
+            continue
         yield from _positive(w, "storey_height_m", b.storey_height_m)
+        if b.storeys == 0 and b.basement_levels < 1:
+            yield f"{w}: field 'storeys' is 0, so 'basement_levels' must be >= 1 (a fully underground building)"
         if b.storey_height_m > 10:
             yield f"{w}: field 'storey_height_m' must be <= 10 m, got {b.storey_height_m}"
         if b.use.residential and b.storeys > 1 and not b.stairs:
@@ -462,6 +469,12 @@ def _site_problems(site: Site) -> Iterator[str]:
             if s.building != b.id:
                 yield f"{sw}: field 'building' is {s.building!r} but it is listed under {b.id}"
             yield from _positive(sw, "width_m", s.width_m)
+            lo = b.levels.start if s.lowest_level is None else s.lowest_level
+            hi = b.levels.stop - 1 if s.highest_level is None else s.highest_level
+            top = max(b.storeys - 1, 0)  # an underground building's stairs may reach its level-0 doors
+            if not (-b.basement_levels <= lo <= hi <= top):
+                yield (f"{sw}: levels {lo}..{hi} (fields 'lowest_level', 'highest_level') must be ordered and within "
+                       f"building {b.id}'s levels {-b.basement_levels}..{top}")
             if grown is not None and not grown.contains(s.position):
                 yield f"{sw}: position ({s.position.x:.1f}, {s.position.y:.1f}) lies outside building {b.id}'s footprint"
         for e in b.exits:
@@ -523,7 +536,7 @@ def _site_problems(site: Site) -> Iterator[str]:
         if d.building is not None:
             if d.building not in building_ids:
                 yield f"{w}: field 'building' refers to building {d.building!r}, which does not exist"
-            else:
+            elif d.building not in broken:
                 b = site.building(d.building)
                 if d.level is not None and d.level not in b.levels:
                     yield f"{w}: field 'level' {d.level} is not a level of building {b.id} ({b.levels.start}..{b.levels.stop - 1})"

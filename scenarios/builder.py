@@ -15,7 +15,7 @@ from typing import Any
 import networkx as nx
 
 from agents.flow_evacuation import FlowEvacuation, RouteTargetError
-from agents.population import HouseholdPopulation, synthesize_households
+from agents.population import HouseholdPopulation, default_premovement_median_s, synthesize_households
 from geometry.site import CameraSpec, Device, DeviceKind, Site, SiteError
 from scenarios.loader import ScenarioError
 from scenarios.schema import FreeGeometry, Scenario, SiteRef
@@ -215,6 +215,13 @@ def _add_evacuation(run: BuiltRun) -> None:
         for level in range(b.storeys)
         for u in b.unit_ids(level)
     ]
+    if pop.premovement.median_s is None:
+        median = default_premovement_median_s(pop.hour)
+        if median <= pop.premovement.min_s:
+            raise ScenarioError([
+                f"field 'population.premovement.min_s': {pop.premovement.min_s:g} s is not below the default "
+                f"median pre-movement time at {pop.time_of_day} ({median:g} s); lower it or set 'median_s'"
+            ])
     run.population = synthesize_households(
         units,
         rng=run.twin.rng("population"),

@@ -62,11 +62,38 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             [f"{source}: not a scenario file: expected a YAML mapping of keys such as 'name', 'site', 'duration_s', got {got}"]
         )
+    duplicates = _duplicate_keys(root, source)
+    if duplicates:
+        raise ScenarioError(duplicates)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         found = sorted((_describe(err, root, source) for err in exc.errors()), key=_line_key)
         raise ScenarioError([msg for _, msg in found]) from None
+
+
+def _duplicate_keys(root: yaml.Node, source: str) -> list[str]:
+    """One message per key given twice in one mapping (YAML would silently keep the last)."""
+    problems: list[str] = []
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for k, v in node.value:
+                key = str(k.value)
+                if key in first:
+                    dotted = ".".join((*path, key))
+                    problems.append(f"{source}, line {k.start_mark.line + 1}: key '{dotted}' is given twice "
+                                    f"(first on line {first[key]})")
+                else:
+                    first[key] = k.start_mark.line + 1
+                walk(v, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, (*path, str(i)))
+
+    walk(root, ())
+    return problems
 
 
 def _line_key(item: tuple[int, str]) -> int:

@@ -60,7 +60,8 @@ def compute_metrics(events: pd.DataFrame, *, run: dict[str, Any] | None = None) 
     t_end = float(finished["t"].max()) if not finished.empty else (float(events["t"].max()) if len(events) else 0.0)
 
     buildings: dict[str, Any] = {}
-    for _, row in placed.sort_values("building", kind="stable").iterrows():
+    placed_rows = placed.sort_values("building", kind="stable") if not placed.empty else placed
+    for _, row in placed_rows.iterrows():
         b, n = str(row["building"]), int(row["count"])
         rows = evac[evac["building"] == b].sort_values("t", kind="stable") if not evac.empty else evac
         times = rows["t"].to_numpy(float) if len(rows) else np.zeros(0)
@@ -83,7 +84,11 @@ def compute_metrics(events: pd.DataFrame, *, run: dict[str, Any] | None = None) 
         per_target[str(row["target"])] = per_target.get(str(row["target"]), 0) + int(row["count"])
 
     bottlenecks = []
-    bn = event_data(events, "Bottleneck")
+    # Bottleneck reports are cumulative and follow each RunFinished: a run continued in several
+    # calls records several, and only the report after the last RunFinished is the final one.
+    last_finish = np.flatnonzero((events["type"] == "RunFinished").to_numpy())
+    tail = events.iloc[int(last_finish[-1]) + 1:] if last_finish.size else events
+    bn = event_data(tail, "Bottleneck")
     for _, row in bn.iterrows():
         bottlenecks.append({
             "node": str(row["node"]),

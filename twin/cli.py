@@ -157,16 +157,20 @@ def _write_pictures(result: Any, out: Path, *, console: Any) -> None:
 
 
 def _run_and_report(path: Path, out: Path, *, replication: int, seed: int | None, pictures: bool) -> int:
-    from scenarios.loader import load_scenario
+    from scenarios.loader import ScenarioError, load_scenario
     from scenarios.run import run_scenario
 
     console = _console()
     scenario = load_scenario(path)
     if seed is not None:
+        if seed < 0:
+            raise ScenarioError([f"--seed: expected a non-negative integer, got {seed}"])
         scenario = scenario.model_copy(update={"seed": seed})
     bar = _Progress(scenario.duration_s, scenario.name)
     try:
         result = run_scenario(scenario, out_dir=out, base_dir=path.parent, replication=replication, progress=bar)
+    except ScenarioError as exc:  # the builder names the field; add the file
+        raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None
     finally:
         bar.close()
     _print_summary(result, console)

@@ -165,3 +165,42 @@ def test_bad_files(tmp_path: Path) -> None:
     d.objects["q"] = {"type": "Building", "geometry": [{"type": "MultiSurface", "lod": "1", "boundaries": [[[0, 1, 99]]]}]}
     with pytest.raises(SiteError, match="city object q: field 'geometry' refers to vertex 99, but there are only 1 vertices"):
         import_cityjson(d.dump(tmp_path / "c.json"))
+
+
+def _tiny_cityjson(tmp_path, *, ref: str = "urn:ogc:def:crs:EPSG::7415", boundaries=None) -> "Path":
+    import json as _json
+
+    doc = {
+        "type": "CityJSON", "version": "1.1",
+        "metadata": {"referenceSystem": ref},
+        "transform": {"scale": [1, 1, 1], "translate": [0, 0, 0]},
+        "vertices": [[0, 0, 0], [10, 0, 0], [10, 10, 0], [0, 10, 0], [0, 0, 9], [10, 0, 9], [10, 10, 9], [0, 10, 9]],
+        "CityObjects": {"b1": {"type": "Building", "geometry": [{
+            "type": "MultiSurface", "lod": "1",
+            "boundaries": boundaries if boundaries is not None else [[[0, 1, 2, 3]], [[4, 5, 6, 7]]],
+        }]}},
+    }
+    p = tmp_path / "tiny.city.json"
+    p.write_text(_json.dumps(doc))
+    return p
+
+
+def test_geographic_crs_is_refused(tmp_path) -> None:
+    import pytest as _pytest
+
+    from geometry.cityjson import import_cityjson
+    from geometry.site import SiteError
+
+    import_cityjson(_tiny_cityjson(tmp_path))  # projected, metres: fine
+    with _pytest.raises(SiteError, match="needs a projected CRS in metres"):
+        import_cityjson(_tiny_cityjson(tmp_path, ref="urn:ogc:def:crs:EPSG::4326"))
+
+
+def test_badly_nested_boundaries_are_named(tmp_path) -> None:
+    import pytest as _pytest
+
+    from geometry.cityjson import import_cityjson
+    from geometry.site import SiteError
+
+    with _pytest.raises(SiteError, match="city object b1: field 'geometry.boundaries' is not nested"):
+        import_cityjson(_tiny_cityjson(tmp_path, boundaries=[[0, 1, 2, 3]]))

@@ -144,3 +144,25 @@ def test_camera_cone_points_along_yaw() -> None:
     cone = CameraSpec(yaw_deg=90.0, fov_deg=60.0, range_m=20.0).cone(Point(0, 0))
     c = cone.centroid
     assert c.x > 5 and abs(c.y) < 1e-6  # yaw 90 = east
+
+
+def test_wrong_types_are_reported_not_raised() -> None:
+    s = small_site()
+    b = s.buildings[0]
+    b.storeys = "six"  # type: ignore[assignment]
+    b.storey_height_m = "tall"  # type: ignore[assignment]
+    s.ways[0].width_m = "wide"  # type: ignore[assignment]
+    msg = _problems(s)
+    assert "building B01: field 'storeys' must be an integer >= 0, got 'six'" in msg
+    assert "building B01: field 'storey_height_m' must be a positive number, got 'tall'" in msg
+    assert "way W1: field 'width_m' must be a positive number, got 'wide'" in msg
+
+
+def test_stair_levels_must_lie_in_the_building() -> None:
+    s = small_site()
+    s.buildings[0].stairs[0].lowest_level = 3
+    s.buildings[0].stairs[0].highest_level = 1
+    assert "stair B01-S1: levels 3..1" in _problems(s)
+    s = small_site()
+    s.buildings[0].stairs[0].highest_level = 9
+    assert "within building B01's levels 0..5" in _problems(s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,39 @@ def test_library_scenarios_all_load() -> None:
     assert files, "the scenario library is empty"
     for f in files:
         load_scenario(f)
+
+
+# --- settings that used to be accepted and then ignored or crash the run (review fixes) ---------
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("duration_s: 700\n", r"line 10: key 'duration_s' is given twice \(first on line 5\)"),
+        ("outputs: {snapshot_every_s: .inf}\n", r"outputs\.snapshot_every_s.*finite"),
+        ("interventions:\n  cameras: [{id: c1, x: 1, y: 2, colour: red}]\n", r"camera 0: unknown key\(s\) colour"),
+        ("interventions:\n  cameras: [{id: c1, x: 1}]\n", r"camera 0: missing key\(s\) y"),
+        ("alarm: {scope: estate, buildings: [B01]}\n", r"'buildings' is only for scope 'building'"),
+        ("alarm: {at_s: 900}\n", r"alarm\.at_s = 900 s after duration_s = 600 s"),
+        ("population:\n  premovement: {median_s: 20, min_s: 60}\n", r"'median_s' \(20 s\) must exceed 'min_s' \(60 s\)"),
+    ],
+)
+def test_ignored_or_unusable_settings_are_errors(tmp_path: Path, extra: str, expected: str) -> None:
+    text = GOOD.replace('population:\n  time_of_day: "03:00"\n', "") + extra
+    msg = _error(text, tmp_path)
+    assert "scenario.yaml" in msg
+    assert re.search(expected, msg), msg
+
+
+def test_inject_after_the_end_is_an_error(tmp_path: Path) -> None:
+    msg = _error(GOOD.replace("at_s: 120", "at_s: 5000"), tmp_path)
+    assert "injects.0.at_s = 5000 s after duration_s = 600 s" in msg
+
+
+def test_wall_with_one_point_is_an_error(tmp_path: Path) -> None:
+    text = (
+        "name: w\ngeometry:\n  levels:\n    - walkable: [[[0, 0], [4, 0], [4, 4]]]\n"
+        "      walls: [[[2, 0]]]\n      doors: [{id: e, a: [4, 1], b: [4, 2], exit: true}]\nevacuation: null\n"
+    )
+    msg = _error(text, tmp_path)
+    assert "line 5" in msg and "geometry.levels.0.walls" in msg and "wall 0 has 1 point(s)" in msg
