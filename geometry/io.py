@@ -25,6 +25,7 @@ field and what was expected; then the whole site is checked with :meth:`Site.val
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import sqlite3
@@ -210,6 +211,14 @@ def _props(where: str, layer: str, raw: dict[str, Any], problems: list[str]) -> 
     """Typed properties of one feature, or None after recording problems."""
     out: dict[str, Any] = {}
     ok = True
+    known = [f.name for f in _SCHEMA[layer][1]]
+    for key in raw:
+        if key in known or key == "layer" or str(key).startswith("x_"):
+            continue
+        hint = difflib.get_close_matches(str(key), known, n=1)
+        problems.append(f"{where}: unknown property '{key}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+                        + f"; a {layer} has {', '.join(known)} (prefix your own attributes with 'x_')")
+        ok = False
     for f in _SCHEMA[layer][1]:
         v = raw.get(f.name, _MISSING)
         if v is _MISSING or _is_null(v):

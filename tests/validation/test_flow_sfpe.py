@@ -125,3 +125,15 @@ def test_second_stair_takes_over_when_first_is_blocked() -> None:
     # detour: 20 m corridor (16.8 s) and the longer path (30 m instead of 11.9 m)
     assert blocked["estate"]["rset_100_s"] > base["estate"]["rset_100_s"] + 20.0
     assert math.isfinite(blocked["estate"]["rset_100_s"])
+
+
+@pytest.mark.parametrize("dt", [0.1, 1.0])
+def test_times_do_not_gain_a_tick(dt: float) -> None:
+    # the hand calculations hold at the scenarios' 1 s tick too: arrivals are stamped with the
+    # time they reach the target, not the end of the tick in which the kernel counted them
+    p = FlowParameters()
+    single = _run(_stair_building(), [0, 0, 0, 0, 0, 1], dt=dt)
+    assert single["estate"]["rset_100_s"] == pytest.approx(62.0 + 1.0 / p.capacity("stair", 1.2), abs=0.5 * dt + 0.05)
+    n = 150
+    queued = _run(_stair_building(), [0, 0, 0, 0, 0, n], dt=dt)
+    assert queued["estate"]["rset_100_s"] == pytest.approx(1.0 + n / p.capacity("stair", 1.2) + 61.0, abs=0.5 * dt + 0.05)

@@ -43,3 +43,11 @@ def test_same_seed_same_population() -> None:
     assert not np.array_equal(a.premovement_s, c.premovement_s)
     assert set(a.per_building()) == {"B01", "B02"}
     assert sum(a.per_building().values()) == a.total
+
+
+def test_median_not_above_minimum_is_refused() -> None:
+    # used to be clamped silently to min + 1 s
+    with pytest.raises(ValueError, match="must exceed the minimum"):
+        synthesize_households(UNITS, rng=np.random.default_rng(0), premovement_median_s=20.0, premovement_min_s=60.0)
+    with pytest.raises(ValueError, match="must exceed the minimum"):
+        synthesize_households(UNITS, rng=np.random.default_rng(0), hour=3.0, premovement_min_s=400.0)

@@ -360,3 +360,15 @@ def test_documented_example_reads(tmp_path: Path) -> None:
     site = read_site(path)
     assert site.buildings[0].exits[0].width_m == 1.5 and site.devices[0].camera is not None
     assert site.terrain is not None and site.terrain.z.shape == (2, 3) and site.terrain.z[1, 0] == 0.3
+
+
+def test_misspelled_property_is_named_and_x_attributes_are_allowed(tiny_site: Site, tmp_path: Path) -> None:
+    path, doc = _doc(tiny_site, tmp_path)
+    props = doc["features"][5]["properties"]
+    props["widht_m"] = props.pop("width_m")
+    doc["features"][1]["properties"]["x_owner"] = "property company"
+    path.write_text(json.dumps(doc))
+    e = _errors(path)
+    text = str(e)
+    assert "feature 5 (way W001): unknown property 'widht_m' (did you mean 'width_m'?)" in text
+    assert "x_owner" not in text

@@ -36,8 +36,11 @@ def test_extra_cameras_join_the_site_and_bad_ones_are_named() -> None:
     ok = parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, x: 100, y: 100, yaw_deg: 45}\n")
     run = build_run(ok)
     assert any(d.id == "cam-x1" for d in run.site.devices)
-    bad = parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, y: 100}\n")
-    with pytest.raises(ScenarioError, match=r"interventions\.cameras\.0.*missing key 'x'"):
+    # a missing key is caught when the file is read (with its line), a bad value when the site is validated
+    with pytest.raises(ScenarioError, match=r"line 9: field 'interventions\.cameras': camera 0: missing key\(s\) x"):
+        parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, y: 100}\n")
+    bad = parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, x: 100, y: 100, fov_deg: 400}\n")
+    with pytest.raises(ScenarioError, match=r"cam-x1.*fov_deg"):
         build_run(bad)
 
 
@@ -96,4 +99,10 @@ geometry:
       doors: [{id: exit, a: [8, 2], b: [8, 3], exit: true}]
 """)
     with pytest.raises(ScenarioError, match="free-form geometry has no navigation graph"):
+        build_run(s)
+
+
+def test_min_premovement_above_the_default_median_is_named() -> None:
+    s = parse_scenario(SAMPLE.replace('time_of_day: "15:00"', 'time_of_day: "15:00", premovement: {min_s: 200}'))
+    with pytest.raises(ScenarioError, match=r"population\.premovement\.min_s.*default median pre-movement time at 15:00"):
         build_run(s)
