@@ -157,3 +157,28 @@ def test_connectivity_check_names_unreachable_dwellings(tmp_path: Path) -> None:
     assert val.returncode == 2
     assert "cannot reach a gate or assembly point" in val.stderr and "B01-L00-U01" in val.stderr
     assert "Traceback" not in val.stderr
+
+
+def test_bad_seed_and_builder_errors_name_the_place(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from twin.cli import main
+
+    assert main(["run", "highrise-stair-blocked", "--out", str(tmp_path / "o"), "--seed", "-3", "--no-pictures"]) == 2
+    assert "--seed: expected a non-negative integer, got -3" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsite:\n  sample: true\ninjects:\n  - {at_s: 5, action: block, target: NOPE}\n")
+    assert main(["run", str(bad), "--out", str(tmp_path / "o"), "--no-pictures"]) == 2
+    assert f"{bad}: field 'injects.0.target': 'NOPE' is not a stair" in capsys.readouterr().err
+
+
+def test_free_form_geometry_scenario_runs(tmp_path: Path) -> None:
+    # the example of docs/scenario-format.md: no population, so metrics must cope without one
+    sc = tmp_path / "door.yaml"
+    sc.write_text(
+        "name: RiMEA test 4 door flow\ngeometry:\n  cell_size_m: 0.25\n  levels:\n    - level: 0\n"
+        "      walkable: [[[0, 0], [8, 0], [8, 5], [0, 5]]]\n"
+        "      doors: [{id: exit, a: [8, 2], b: [8, 3], exit: true}]\nevacuation: null\nalarm: null\nduration_s: 10\n"
+    )
+    proc = shoumen("run", str(sc), "--out", "o", "--no-pictures", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert m["estate"]["occupants"] == 0 and m["simulated_s"] == 10.0

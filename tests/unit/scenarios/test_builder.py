@@ -37,7 +37,7 @@ def test_extra_cameras_join_the_site_and_bad_ones_are_named() -> None:
     run = build_run(ok)
     assert any(d.id == "cam-x1" for d in run.site.devices)
     # a missing key is caught when the file is read (with its line), a bad value when the site is validated
-    with pytest.raises(ScenarioError, match=r"line 9: field 'interventions\.cameras': camera 0: missing key\(s\) x"):
+    with pytest.raises(ScenarioError, match=r"line 8: field 'interventions\.cameras': camera 0: missing key\(s\) x"):
         parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, y: 100}\n")
     bad = parse_scenario(SAMPLE + "interventions:\n  cameras:\n    - {id: cam-x1, x: 100, y: 100, fov_deg: 400}\n")
     with pytest.raises(ScenarioError, match=r"cam-x1.*fov_deg"):
