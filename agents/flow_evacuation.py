@@ -24,7 +24,10 @@ Mowrer and Fruin 1971):
   crowd spills onto), so a way passes Fsm x its width.
 
 Simplifications: ascent (from basements) uses the descent speed; queues have no storage limit;
-no counter-flow. The microscopic crowd model (agents, issue 3) supersedes it where detail
+no counter-flow; edge travel times are rounded to whole ticks (at least one), so very short edges
+(door thresholds, connectors) cost a full tick — at dt = 1 s about 3 s per dwelling's route in
+the sample estate, less with a smaller ``dt_s``; households start at the first tick at or after
+their start time. The microscopic crowd model (agents, issue 3) supersedes it where detail
 matters; this model stays as the quick estimate and cross-check.
 """
 

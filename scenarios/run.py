@@ -36,9 +36,14 @@ class RunResult:
     wall_s: float
 
 
-def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int) -> None:
-    """Write the scenario with every default filled in; the header records seed and
-    replication (the spawn key of the run's SeedSequence is ``(replication,)``)."""
+def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int, base_dir: Path | str = ".") -> None:
+    """Write the scenario with every default filled in and a site file path made absolute
+    (against ``base_dir``), so the copy loads again from the results folder; the header
+    records seed and replication (the spawn key of the run's SeedSequence is
+    ``(replication,)``)."""
+    if scenario.site is not None and scenario.site.file is not None and not Path(scenario.site.file).is_absolute():
+        site = scenario.site.model_copy(update={"file": str((Path(base_dir) / scenario.site.file).resolve())})
+        scenario = scenario.model_copy(update={"site": site})
     header = (
         f"# resolved scenario written by Shoumen; seed {scenario.seed}, replication {replication} "
         f"(numpy SeedSequence({scenario.seed}).spawn({scenario.replications})[{replication}])\n"
@@ -76,7 +81,7 @@ def run_scenario(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        write_resolved_scenario(scenario, out / "scenario.yaml", replication=replication)
+        write_resolved_scenario(scenario, out / "scenario.yaml", replication=replication, base_dir=base_dir)
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         built.twin.recorder.write_events(out / "events.parquet")
         if scenario.outputs.fields:

@@ -106,3 +106,21 @@ def test_min_premovement_above_the_default_median_is_named() -> None:
     s = parse_scenario(SAMPLE.replace('time_of_day: "15:00"', 'time_of_day: "15:00", premovement: {min_s: 200}'))
     with pytest.raises(ScenarioError, match=r"population\.premovement\.min_s.*default median pre-movement time at 15:00"):
         build_run(s)
+
+
+def test_resolved_scenario_loads_again_from_elsewhere(tmp_path) -> None:
+    from geometry.io import write_site
+    from geometry.sample import sample_community
+    from scenarios.loader import load_scenario
+    from scenarios.run import run_scenario
+
+    site_dir = tmp_path / "inputs"
+    site_dir.mkdir()
+    write_site(sample_community(), site_dir / "estate.gpkg")
+    (site_dir / "s.yaml").write_text(SAMPLE.replace("site: {sample: true}", "site: {file: estate.gpkg}"))
+    s = load_scenario(site_dir / "s.yaml")
+    out = tmp_path / "results"
+    first = run_scenario(s, out_dir=out, base_dir=site_dir)
+    again = load_scenario(out / "scenario.yaml")  # its site path must still resolve
+    second = run_scenario(again, base_dir=out)
+    assert second.metrics["estate"] == first.metrics["estate"]
