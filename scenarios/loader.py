@@ -68,8 +68,33 @@ def parse_scenario(text: str, *, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        found = sorted((_describe(err, root, source) for err in exc.errors()), key=_line_key)
-        raise ScenarioError([msg for _, msg in found]) from None
+        raise ScenarioError(_problems(exc, root, source)) from None
+
+
+#: pydantic tags a union member's error location with the member's type ('list[str]',
+#: 'literal['all']', 'float'); these are not fields the user wrote.
+_TYPE_TAGS = {"str", "int", "float", "bool", "dict", "list", "none"}
+
+
+def _user_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in _TYPE_TAGS or p.endswith("]"))))
+
+
+def _problems(exc: ValidationError, root: yaml.Node, source: str) -> list[str]:
+    """One message per place: the alternatives of a union at one field become one line."""
+    grouped: dict[tuple[Any, ...], list[Any]] = {}
+    for err in exc.errors():
+        err = dict(err)
+        err["loc"] = _user_loc(tuple(err["loc"]))
+        grouped.setdefault(err["loc"], []).append(err)
+    found = []
+    for errs in grouped.values():
+        first = errs[0]
+        if len(errs) > 1 and first["type"] != "extra_forbidden":
+            first = dict(first)
+            first["msg"] = " or ".join(dict.fromkeys(e["msg"] for e in errs))
+        found.append(_describe(first, root, source))
+    return [msg for _, msg in sorted(found, key=_line_key)]
 
 
 def _duplicate_keys(root: yaml.Node, source: str) -> list[str]:

@@ -275,8 +275,8 @@ class Scenario(_Strict):
     description: str = ""
     site: SiteRef | None = None
     geometry: FreeGeometry | None = None
-    seed: int = Field(default=0, ge=0)
-    replications: int = Field(default=1, ge=1, le=10_000)
+    seed: int = Field(default=0, ge=0, strict=True)
+    replications: int = Field(default=1, ge=1, le=10_000, strict=True)
     duration_s: float = Field(default=1800.0, gt=0, le=7 * 86400)
     dt_s: float = Field(default=1.0, gt=0, le=60)
     population: PopulationSpec = Field(default_factory=PopulationSpec)

@@ -162,3 +162,14 @@ def test_wall_with_one_point_is_an_error(tmp_path: Path) -> None:
     )
     msg = _error(text, tmp_path)
     assert "line 5" in msg and "geometry.levels.0.walls" in msg and "wall 0 has 1 point(s)" in msg
+
+
+def test_union_alternatives_are_one_line_without_type_tags(tmp_path: Path) -> None:
+    msg = _error(GOOD.replace('  time_of_day: "03:00"', "  buildings: 7"), tmp_path)
+    assert "field 'population.buildings': Input should be a valid list or Input should be 'all' (got 7)" in msg
+    assert "list[str]" not in msg and "literal" not in msg
+
+
+def test_boolean_seed_is_not_an_integer(tmp_path: Path) -> None:
+    msg = _error(GOOD.replace("seed: 3", "seed: true"), tmp_path)
+    assert "line 4" in msg and "field 'seed': Input should be a valid integer" in msg
