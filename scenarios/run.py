@@ -59,10 +59,13 @@ def run_scenario(
     base_dir: Path | str = ".",
     replication: int = 0,
     progress: Callable[[float], None] | None = None,
+    realtime: bool = False,
+    speed: float = 1.0,
 ) -> RunResult:
-    """Build and run one replication; write the results folder when ``out_dir`` is given."""
+    """Build and run one replication; write the results folder when ``out_dir`` is given.
+    ``realtime`` paces the clock at ``speed`` simulated seconds per wall-clock second (drills)."""
     started = time.perf_counter()
-    built = build_run(scenario, base_dir=base_dir, replication=replication)
+    built = build_run(scenario, base_dir=base_dir, replication=replication, realtime=realtime, speed=speed)
     built.twin.run(until=scenario.duration_s, progress=progress)
     if scenario.outputs.fields:
         built.twin.recorder.take_snapshot()  # the final state, whatever the snapshot period

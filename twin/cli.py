@@ -156,7 +156,8 @@ def _write_pictures(result: Any, out: Path, *, console: Any) -> None:
     console.print(f"results written to [bold]{out}[/bold]: " + ", ".join(sorted(p.name for p in out.iterdir())))
 
 
-def _run_and_report(path: Path, out: Path, *, replication: int, seed: int | None, pictures: bool) -> int:
+def _run_and_report(path: Path, out: Path, *, replication: int, seed: int | None, pictures: bool,
+                    realtime: bool = False, speed: float = 1.0) -> int:
     from scenarios.loader import ScenarioError, load_scenario
     from scenarios.run import run_scenario
 
@@ -168,7 +169,8 @@ def _run_and_report(path: Path, out: Path, *, replication: int, seed: int | None
         scenario = scenario.model_copy(update={"seed": seed})
     bar = _Progress(scenario.duration_s, scenario.name)
     try:
-        result = run_scenario(scenario, out_dir=out, base_dir=path.parent, replication=replication, progress=bar)
+        result = run_scenario(scenario, out_dir=out, base_dir=path.parent, replication=replication, progress=bar,
+                              realtime=realtime, speed=speed)
     except ScenarioError as exc:  # the builder names the field; add the file
         raise ScenarioError([f"{path}: {p}" for p in exc.problems]) from None
     finally:
@@ -187,8 +189,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from scenarios.loader import ScenarioError
+
+    if args.speed is not None and (args.speed <= 0 or not args.realtime):
+        raise ScenarioError([f"--speed: expected a positive factor together with --realtime, got {args.speed}"])
     return _run_and_report(_resolve_scenario_path(args.scenario), Path(args.out), replication=args.replication,
-                           seed=args.seed, pictures=not args.no_pictures)
+                           seed=args.seed, pictures=not args.no_pictures, realtime=args.realtime,
+                           speed=args.speed or 1.0)
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -302,12 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "fields/, scene.png, site_map.png and report.html. The same scenario "
                                    "and seed give the same metrics.json.",
                        epilog="examples:\n  shoumen run highrise-stair-blocked --out results/b03\n"
-                              "  shoumen run my.yaml --out results/r3 --replication 3")
+                              "  shoumen run my.yaml --out results/r3 --replication 3\n"
+                              "  shoumen run daytime-drill --out results/drill --realtime --speed 10")
     r.add_argument("scenario", help="a scenario YAML file, or the name of a built-in one (see 'shoumen scenarios')")
     r.add_argument("--out", required=True, help="results folder to write")
     r.add_argument("--replication", type=int, default=0, help="which replication to run (default 0)")
     r.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     r.add_argument("--no-pictures", action="store_true", help="skip scene.png, site_map.png and report.html")
+    r.add_argument("--realtime", action="store_true",
+                   help="pace the simulation by the wall clock, as in a live drill (default: as fast as possible)")
+    r.add_argument("--speed", type=float, default=None,
+                   help="with --realtime: simulated seconds per wall-clock second (e.g. 10 for ten times faster)")
     r.set_defaults(func=_cmd_run)
 
     sc = sub.add_parser("scenarios", help="list the built-in scenarios", formatter_class=fmt,

@@ -182,3 +182,18 @@ def test_free_form_geometry_scenario_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     m = json.loads((tmp_path / "o" / "metrics.json").read_text())
     assert m["estate"]["occupants"] == 0 and m["simulated_s"] == 10.0
+
+
+def test_realtime_run_is_paced_by_the_wall_clock(tmp_path: Path) -> None:
+    import time
+
+    sc = tmp_path / "short.yaml"
+    sc.write_text("name: short drill\nsite: {sample: true}\nduration_s: 60\npopulation: {buildings: [B12]}\n"
+                  "alarm: {scope: building, buildings: [B12]}\n")
+    t0 = time.monotonic()
+    proc = shoumen("run", str(sc), "--out", "rt", "--no-pictures", "--realtime", "--speed", "30", cwd=tmp_path)
+    wall = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert wall >= 2.0, "60 simulated seconds at 30x must take at least 2 wall-clock seconds"
+    bad = shoumen("run", str(sc), "--out", "rt2", "--speed", "30", cwd=tmp_path)
+    assert bad.returncode == 2 and "--speed" in bad.stderr
