@@ -348,7 +348,7 @@ def _node_ways(ways: list[Way]) -> None:
                 continue
             pts = _points_of(a.line.intersection(b.line))
             # T-junctions: an end of one line lying on the other
-            for la, lb, ka, kb in ((a.line, b.line, i, j), (b.line, a.line, j, i)):
+            for la, lb, kb in ((a.line, b.line, j), (b.line, a.line, i)):
                 for c in (la.coords[0], la.coords[-1]):
                     if lb.distance(Point(c)) < 1e-6:
                         extra[kb].append(Point(c))
