@@ -225,6 +225,25 @@ def _site_table(site: Any) -> Any:
     return t
 
 
+def _graph_table(summary: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"navigation graph: {summary['nodes']:,} nodes, {summary['edges']:,} edges, "
+                    f"{summary['components']} component(s), levels {summary['levels'][0]}..{summary['levels'][1]}")
+    t.add_column("kind")
+    t.add_column("nodes", justify="right")
+    t.add_column("edges", justify="right")
+    t.add_column("edge length m", justify="right")
+    kinds = sorted(set(summary["nodes_by_kind"]) | set(summary["edges_by_kind"]))
+    for k in kinds:
+        n = summary["nodes_by_kind"].get(k)
+        e = summary["edges_by_kind"].get(k)
+        length = summary["length_m_by_kind"].get(k)
+        t.add_row(k, "" if n is None else f"{n:,}", "" if e is None else f"{e:,}",
+                  "" if length is None else f"{length:,.0f}")
+    return t
+
+
 def _cmd_site_show(args: argparse.Namespace) -> int:
     site = _load_site_arg(args.site)
     console = _console()
@@ -232,7 +251,7 @@ def _cmd_site_show(args: argparse.Namespace) -> int:
     if args.graph:
         from geometry.navgraph import build_nav_graph, graph_summary
 
-        console.print(graph_summary(build_nav_graph(site, check=False)))
+        console.print(_graph_table(graph_summary(build_nav_graph(site, check=False))))
     if args.map:
         from viz.sitemap import plot_site_map
 
