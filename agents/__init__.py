@@ -1,7 +1,22 @@
-"""People and teams: population synthesis and the network-flow (SFPE hydraulic) evacuation
-model with its numba kernel. The microscopic crowd model, behaviour, patrols and responders
-arrive with their issues."""
+"""People and teams: household and person-level population synthesis, and the network-flow
+(SFPE hydraulic) evacuation model with its numba kernel. The microscopic crowd model, behaviour,
+patrols and responders arrive with their issues."""
 
+from agents.demographics import (
+    CARRIED_CHILD_AGE_Y,
+    PROFILE_NAMES,
+    SPEED_DISTRIBUTIONS,
+    STAIR_ASCENT_M_S,
+    STAIR_DESCENT_M_S,
+    WEIDMANN_FREE_SPEED_M_S,
+    People,
+    Profile,
+    SpeedDistribution,
+    SpeedGroup,
+    draw_walking_speeds,
+    speed_group_for,
+    synthesize_people,
+)
 from agents.flow_evacuation import FlowEvacuation, FlowParameters, RouteTargetError
 from agents.population import (
     HouseholdPopulation,
@@ -11,6 +26,19 @@ from agents.population import (
 )
 
 __all__ = [
+    "CARRIED_CHILD_AGE_Y",
+    "PROFILE_NAMES",
+    "SPEED_DISTRIBUTIONS",
+    "STAIR_ASCENT_M_S",
+    "STAIR_DESCENT_M_S",
+    "WEIDMANN_FREE_SPEED_M_S",
+    "People",
+    "Profile",
+    "SpeedDistribution",
+    "SpeedGroup",
+    "draw_walking_speeds",
+    "speed_group_for",
+    "synthesize_people",
     "FlowEvacuation",
     "FlowParameters",
     "HouseholdPopulation",

@@ -1,0 +1,265 @@
+"""Numba kernel of the collision-free speed model (no framework imports: numpy, numba, math only).
+
+One explicit-Euler step of the first-order model of Tordeux, Chraibi & Seyfried (2016),
+"Collision-free speed model for pedestrian dynamics", Traffic and Granular Flow '15, 225-232
+(arXiv:1512.05597), in the form JuPedSim implements as ``CollisionFreeSpeedModel``:
+
+* direction  e_i = normalise( e0_i + sum_j  a exp((l_ij - d_ij)/D) (x_i - x_j)/d_ij
+                                     + a_w exp((r_i - d_w)/D_w) n_w )
+  over all neighbours j within the cut-off (l_ij = r_i + r_j, d_ij centre distance; d_w the
+  distance from the centre to the nearest non-walkable cell, n_w the unit vector away from it);
+* speed      v_i = min(v0_i, max(0, s_i / T)) with s_i = min_j (d_ij - l_ij) over the
+  neighbours j ahead (e_i . (x_j - x_i) >= 0) whose centre lies in the agent's path
+  (|e_i^perp . (x_j - x_i)| <= l_ij); s_i = inf without one;
+* move       x_i += v_i e_i dt.
+
+Deviations, all to keep the model usable on grids and free of gridlock:
+
+* e0 is the descent direction of the exit distance field at the agent's cell (nearest cell);
+  where it is zero (unreachable cells) the agent keeps its previous direction.
+* Symmetry breaking: e0 is turned by a small random angle (pre-drawn standard normals times
+  ``noise_sigma`` rad, a new draw per agent and step), and a *mutual* block (i has j in its
+  path and j has i in its path, the configuration that freezes CFS at narrow doors) is resolved
+  by priority: the agent with the smaller priority key (distance to the exit plus a random
+  jitter, i.e. the one nearer the exit) ignores the other when computing its spacing.
+* A move whose end point lies in a non-walkable cell (or off the grid) is replaced by its x-only
+  or y-only part if that ends on a walkable cell, else rejected (the agent stays), so a centre
+  never enters a wall cell.
+
+Agent states: 0 waiting (before its start time), 1 walking, 2 out (reached an open exit cell;
+``t_out`` = end of the step, ``exit_used`` = the exit label). An agent is out once its centre lies
+on an open exit cell. Non-walkable cells (and the grid's outside) behind an exit repel like any
+wall, so make exit areas at least 2 r (0.4 m) deep, or agents hesitate on the threshold.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+WAITING = 0
+WALKING = 1
+OUT = 2
+
+
+@nb.njit(cache=True)
+def _cell_ok(walk: np.ndarray, ox: float, oy: float, h: float, x: float, y: float) -> bool:
+    ny, nx = walk.shape
+    fi = (x - ox) / h
+    fj = (y - oy) / h
+    if fi < 0.0 or fj < 0.0:
+        return False
+    i = int(fi)
+    j = int(fj)
+    return i < nx and j < ny and walk[j, i]
+
+
+@nb.njit(cache=True)
+def wall_distance(walk: np.ndarray, wallf: np.ndarray, ox: float, oy: float, h: float,
+                  x: float, y: float, reach: float) -> tuple[float, float, float]:
+    """Distance (m) from (x, y) to the nearest non-walkable cell (its square) or the grid's
+    outside, and the unit vector pointing away from it; (inf, 0, 0) when none lies within
+    ``reach``. ``wallf`` (cell-centre grid distance to the nearest non-walkable cell centre, an
+    upper bound up to 2.75 %) lets open cells skip the local scan."""
+    ny, nx = walk.shape
+    ci = int(math.floor((x - ox) / h))
+    cj = int(math.floor((y - oy) / h))
+    if 0 <= ci < nx and 0 <= cj < ny:
+        if wallf[cj, ci] / 1.03 - 1.5 * h > reach:
+            return np.inf, 0.0, 0.0
+    k = int(math.ceil(reach / h)) + 1
+    best = np.inf
+    bx = 0.0
+    by = 0.0
+    for j in range(cj - k, cj + k + 1):
+        for i in range(ci - k, ci + k + 1):
+            if 0 <= i < nx and 0 <= j < ny and walk[j, i]:
+                continue
+            x0 = ox + i * h
+            y0 = oy + j * h
+            px = min(max(x, x0), x0 + h)
+            py = min(max(y, y0), y0 + h)
+            dx = x - px
+            dy = y - py
+            d = math.sqrt(dx * dx + dy * dy)
+            if d < best:
+                best = d
+                if d > 1e-12:
+                    bx = dx / d
+                    by = dy / d
+                else:  # centre on the cell boundary: push away from the cell centre
+                    cx = x - (x0 + 0.5 * h)
+                    cy = y - (y0 + 0.5 * h)
+                    c = math.sqrt(cx * cx + cy * cy)
+                    bx = cx / c if c > 0 else 0.0
+                    by = cy / c if c > 0 else 0.0
+    if best > reach:
+        return np.inf, 0.0, 0.0
+    return best, bx, by
+
+
+@nb.njit(cache=True)
+def build_cells(x: np.ndarray, y: np.ndarray, state: np.ndarray, ox: float, oy: float, cs: float,
+                ncx: int, ncy: int, head: np.ndarray, nxt: np.ndarray) -> None:
+    """Linked-list cell lists of the walking agents (``head`` per cell, ``nxt`` per agent)."""
+    head[:] = -1
+    for a in range(x.shape[0]):
+        nxt[a] = -1
+        if state[a] != WALKING:
+            continue
+        ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
+        cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
+        c = cj * ncx + ci
+        nxt[a] = head[c]
+        head[c] = a
+
+
+@nb.njit(cache=True)
+def step(
+    x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, speed: np.ndarray,
+    radius: np.ndarray, v0: np.ndarray, start: np.ndarray, state: np.ndarray,
+    t_out: np.ndarray, exit_used: np.ndarray, t: float, dt: float,
+    e0x: np.ndarray, e0y: np.ndarray, dexit: np.ndarray, walk: np.ndarray, exit_lab: np.ndarray,
+    wallf: np.ndarray, ox: float, oy: float, h: float,
+    T: float, a_n: float, D_n: float, a_w: float, D_w: float, cutoff: float,
+    noise_sigma: float, noise: np.ndarray, jitter: np.ndarray,
+    head: np.ndarray, nxt: np.ndarray, ncx: int, ncy: int,
+    nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool = True,
+) -> int:
+    """Advance all agents from ``t`` to ``t + dt``; returns how many left through an exit.
+    ``noise``/``jitter``: per-agent standard normal / uniform [0, 1) draws for this step;
+    ``head`` [ncx * ncy], ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch arrays."""
+    n = x.shape[0]
+    ny, nx = walk.shape
+    # 1. start walking at the start time (pre-movement over)
+    for a in range(n):
+        if state[a] == WAITING and t >= start[a] - 1e-9:
+            state[a] = WALKING
+    cs = cutoff
+    build_cells(x, y, state, ox, oy, cs, ncx, ncy, head, nxt)
+    # 2. directions
+    for a in range(n):
+        if state[a] != WALKING:
+            continue
+        xa = x[a]
+        ya = y[a]
+        ci = min(max(int(math.floor((xa - ox) / h)), 0), nx - 1)
+        cj = min(max(int(math.floor((ya - oy) / h)), 0), ny - 1)
+        gx = e0x[cj, ci]
+        gy = e0y[cj, ci]
+        if gx == 0.0 and gy == 0.0:
+            gx = ex[a]
+            gy = ey[a]
+        dv = dexit[cj, ci]
+        prio[a] = (dv if dv < np.inf else 1e9) + 0.05 * jitter[a]
+        if noise_sigma > 0.0 and (gx != 0.0 or gy != 0.0):
+            ang = noise_sigma * noise[a]
+            c = math.cos(ang)
+            s = math.sin(ang)
+            gx, gy = c * gx - s * gy, s * gx + c * gy
+        rx = 0.0
+        ry = 0.0
+        ra = radius[a]
+        pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
+        pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
+        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy)):
+            for ci2 in range(max(pci - 1, 0), min(pci + 2, ncx)):
+                b = head[cj2 * ncx + ci2]
+                while b >= 0:
+                    if b != a:
+                        dx = xa - x[b]
+                        dy = ya - y[b]
+                        d = math.sqrt(dx * dx + dy * dy)
+                        if d < cutoff:
+                            l = ra + radius[b]
+                            w = a_n * math.exp((l - d) / D_n)
+                            if d > 1e-9:
+                                rx += w * dx / d
+                                ry += w * dy / d
+                            else:  # coincident centres: break the tie by index
+                                rx += w if a < b else -w
+                    b = nxt[b]
+        dw, wx, wy = wall_distance(walk, wallf, ox, oy, h, xa, ya, ra + 10.0 * D_w)
+        if dw < np.inf:
+            w = a_w * math.exp((ra - dw) / D_w)
+            rx += w * wx
+            ry += w * wy
+        dx = gx + rx
+        dy = gy + ry
+        nrm = math.sqrt(dx * dx + dy * dy)
+        if nrm > 1e-12:
+            nex[a] = dx / nrm
+            ney[a] = dy / nrm
+        else:
+            nex[a] = 0.0
+            ney[a] = 0.0
+    # 3. speeds from the spacing ahead (new directions of everybody)
+    for a in range(n):
+        if state[a] != WALKING:
+            continue
+        ex[a] = nex[a]
+        ey[a] = ney[a]
+    for a in range(n):
+        if state[a] != WALKING:
+            continue
+        xa = x[a]
+        ya = y[a]
+        ea = ex[a]
+        fa = ey[a]
+        if ea == 0.0 and fa == 0.0:
+            speed[a] = 0.0
+            continue
+        sp = np.inf
+        ra = radius[a]
+        pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
+        pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
+        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy)):
+            for ci2 in range(max(pci - 1, 0), min(pci + 2, ncx)):
+                b = head[cj2 * ncx + ci2]
+                while b >= 0:
+                    if b != a:
+                        dx = x[b] - xa
+                        dy = y[b] - ya
+                        if ea * dx + fa * dy >= 0.0:
+                            l = ra + radius[b]
+                            if abs(-fa * dx + ea * dy) <= l:
+                                # mutual block? b has a ahead in its path too
+                                mutual = (-(ex[b] * dx + ey[b] * dy) >= 0.0) and (
+                                    abs(ey[b] * dx - ex[b] * dy) <= l)
+                                if not (use_prio and mutual and prio[a] < prio[b]):
+                                    s = math.sqrt(dx * dx + dy * dy) - l
+                                    if s < sp:
+                                        sp = s
+                    b = nxt[b]
+        v = v0[a]
+        if sp < np.inf:
+            v = min(v, max(0.0, sp / T))
+        speed[a] = v
+    # 4. move, never into a non-walkable cell; leave through open exits
+    out = 0
+    for a in range(n):
+        if state[a] != WALKING:
+            continue
+        step_l = speed[a] * dt
+        if step_l <= 0.0:
+            continue
+        nxp = x[a] + step_l * ex[a]
+        nyp = y[a] + step_l * ey[a]
+        if not _cell_ok(walk, ox, oy, h, nxp, nyp):
+            if _cell_ok(walk, ox, oy, h, nxp, y[a]):
+                nyp = y[a]
+            elif _cell_ok(walk, ox, oy, h, x[a], nyp):
+                nxp = x[a]
+            else:
+                continue
+        x[a] = nxp
+        y[a] = nyp
+        lab = exit_lab[int((nyp - oy) / h), int((nxp - ox) / h)]
+        if lab >= 0:
+            state[a] = OUT
+            t_out[a] = t + dt
+            exit_used[a] = lab
+            out += 1
+    return out
