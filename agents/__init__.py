@@ -1,7 +1,8 @@
 """People and teams: household and person-level population synthesis, and the network-flow
-(SFPE hydraulic) evacuation model with its numba kernel. The microscopic crowd model, behaviour,
-patrols and responders arrive with their issues."""
+(SFPE hydraulic) evacuation model, and the microscopic crowd model (collision-free speed model,
+single level so far) — each with its numba kernel in a private module."""
 
+from agents.crowd import CrowdComponent, CrowdModel, CrowdParameters
 from agents.demographics import (
     CARRIED_CHILD_AGE_Y,
     PROFILE_NAMES,
@@ -27,6 +28,9 @@ from agents.population import (
 
 __all__ = [
     "CARRIED_CHILD_AGE_Y",
+    "CrowdComponent",
+    "CrowdModel",
+    "CrowdParameters",
     "PROFILE_NAMES",
     "SPEED_DISTRIBUTIONS",
     "STAIR_ASCENT_M_S",

@@ -13,6 +13,9 @@ One explicit-Euler step of the first-order model of Tordeux, Chraibi & Seyfried 
   (|e_i^perp . (x_j - x_i)| <= l_ij); s_i = inf without one;
 * move       x_i += v_i e_i dt.
 
+Optional bounded acceleration (``tau`` > 0): v_i <= v_i(previous step) + v0_i dt / tau, braking
+unbounded, so the spacing rule still keeps the model collision-free.
+
 Deviations, all to keep the model usable on grids and free of gridlock:
 
 * e0 is the descent direction of the exit distance field at the agent's cell (nearest cell);
@@ -126,18 +129,18 @@ def step(
     T: float, a_n: float, D_n: float, a_w: float, D_w: float, cutoff: float,
     noise_sigma: float, noise: np.ndarray, jitter: np.ndarray,
     head: np.ndarray, nxt: np.ndarray, ncx: int, ncy: int,
-    nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool = True,
+    nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool = True, tau: float = 0.0,
 ) -> int:
     """Advance all agents from ``t`` to ``t + dt``; returns how many left through an exit.
     ``noise``/``jitter``: per-agent standard normal / uniform [0, 1) draws for this step;
-    ``head`` [ncx * ncy], ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch arrays."""
+    ``head`` [ncx * ncy] (cells of ``cutoff / 2``), ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch arrays."""
     n = x.shape[0]
     ny, nx = walk.shape
     # 1. start walking at the start time (pre-movement over)
     for a in range(n):
         if state[a] == WAITING and t >= start[a] - 1e-9:
             state[a] = WALKING
-    cs = cutoff
+    cs = 0.5 * cutoff  # cell lists of half the cut-off, scanned +-2 cells
     build_cells(x, y, state, ox, oy, cs, ncx, ncy, head, nxt)
     # 2. directions
     for a in range(n):
@@ -164,16 +167,18 @@ def step(
         ra = radius[a]
         pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
-        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy)):
-            for ci2 in range(max(pci - 1, 0), min(pci + 2, ncx)):
+        for cj2 in range(max(pcj - 2, 0), min(pcj + 3, ncy)):
+            for ci2 in range(max(pci - 2, 0), min(pci + 3, ncx)):
                 b = head[cj2 * ncx + ci2]
                 while b >= 0:
                     if b != a:
                         dx = xa - x[b]
                         dy = ya - y[b]
-                        d = math.sqrt(dx * dx + dy * dy)
-                        if d < cutoff:
-                            l = ra + radius[b]
+                        d2 = dx * dx + dy * dy
+                        l = ra + radius[b]
+                        reach = l + 10.0 * D_n  # beyond it the weight is < a e^-10
+                        if d2 < reach * reach:
+                            d = math.sqrt(d2)
                             w = a_n * math.exp((l - d) / D_n)
                             if d > 1e-9:
                                 rx += w * dx / d
@@ -215,8 +220,8 @@ def step(
         ra = radius[a]
         pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
-        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy)):
-            for ci2 in range(max(pci - 1, 0), min(pci + 2, ncx)):
+        for cj2 in range(max(pcj - 2, 0), min(pcj + 3, ncy)):
+            for ci2 in range(max(pci - 2, 0), min(pci + 3, ncx)):
                 b = head[cj2 * ncx + ci2]
                 while b >= 0:
                     if b != a:
@@ -236,6 +241,8 @@ def step(
         v = v0[a]
         if sp < np.inf:
             v = min(v, max(0.0, sp / T))
+        if tau > 0.0:  # bounded acceleration: at most v0 / tau per second (braking unbounded)
+            v = min(v, speed[a] + v0[a] * dt / tau)
         speed[a] = v
     # 4. move, never into a non-walkable cell; leave through open exits
     out = 0
