@@ -105,18 +105,29 @@ def wall_distance(walk: np.ndarray, wallf: np.ndarray, ox: float, oy: float, h: 
 
 @nb.njit(cache=True)
 def build_cells(x: np.ndarray, y: np.ndarray, state: np.ndarray, ox: float, oy: float, cs: float,
-                ncx: int, ncy: int, head: np.ndarray, nxt: np.ndarray) -> None:
-    """Linked-list cell lists of the walking agents (``head`` per cell, ``nxt`` per agent)."""
-    head[:] = -1
+                ncx: int, ncy: int, start: np.ndarray, order: np.ndarray) -> None:
+    """Cell lists of the walking agents by counting sort: the agents of cell c are
+    ``order[start[c]:start[c + 1]]`` (ascending agent index, so the result is deterministic).
+    Neighbour loops then read contiguous sorted copies, which keeps them in cache."""
+    nc = ncx * ncy
+    start[:] = 0
     for a in range(x.shape[0]):
-        nxt[a] = -1
+        if state[a] != WALKING:
+            continue
+        ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
+        cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
+        start[cj * ncx + ci + 1] += 1
+    for c in range(nc):
+        start[c + 1] += start[c]
+    fill = start[:nc].copy()
+    for a in range(x.shape[0]):
         if state[a] != WALKING:
             continue
         ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
         cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
         c = cj * ncx + ci
-        nxt[a] = head[c]
-        head[c] = a
+        order[fill[c]] = a
+        fill[c] += 1
 
 
 @nb.njit(cache=True)
@@ -133,7 +144,8 @@ def step(
 ) -> int:
     """Advance all agents from ``t`` to ``t + dt``; returns how many left through an exit.
     ``noise``/``jitter``: per-agent standard normal / uniform [0, 1) draws for this step;
-    ``head`` [ncx * ncy] (cells of ``cutoff / 2``), ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch arrays."""
+    ``head`` [ncx * ncy + 1] (cell starts; cells of ``cutoff / 2``), ``nxt`` (agents sorted by
+    cell), ``nex``, ``ney``, ``prio`` [n] are scratch arrays."""
     n = x.shape[0]
     ny, nx = walk.shape
     # 1. start walking at the start time (pre-movement over)
@@ -142,6 +154,15 @@ def step(
             state[a] = WALKING
     cs = 0.5 * cutoff  # cell lists of half the cut-off, scanned +-2 cells
     build_cells(x, y, state, ox, oy, cs, ncx, ncy, head, nxt)
+    m = head[ncx * ncy]  # walking agents, sorted by cell in nxt[:m]
+    sx = np.empty(m)
+    sy = np.empty(m)
+    sr = np.empty(m)
+    for k in range(m):
+        b = nxt[k]
+        sx[k] = x[b]
+        sy[k] = y[b]
+        sr[k] = radius[b]
     # 2. directions
     for a in range(n):
         if state[a] != WALKING:
@@ -169,13 +190,14 @@ def step(
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
         for cj2 in range(max(pcj - 2, 0), min(pcj + 3, ncy)):
             for ci2 in range(max(pci - 2, 0), min(pci + 3, ncx)):
-                b = head[cj2 * ncx + ci2]
-                while b >= 0:
+                c2 = cj2 * ncx + ci2
+                for k in range(head[c2], head[c2 + 1]):
+                    b = nxt[k]
                     if b != a:
-                        dx = xa - x[b]
-                        dy = ya - y[b]
+                        dx = xa - sx[k]
+                        dy = ya - sy[k]
                         d2 = dx * dx + dy * dy
-                        l = ra + radius[b]
+                        l = ra + sr[k]
                         reach = l + 10.0 * D_n  # beyond it the weight is < a e^-10
                         if d2 < reach * reach:
                             d = math.sqrt(d2)
@@ -185,7 +207,6 @@ def step(
                                 ry += w * dy / d
                             else:  # coincident centres: break the tie by index
                                 rx += w if a < b else -w
-                    b = nxt[b]
         dw, wx, wy = wall_distance(walk, wallf, ox, oy, h, xa, ya, ra + 10.0 * D_w)
         if dw < np.inf:
             w = a_w * math.exp((ra - dw) / D_w)
@@ -206,6 +227,11 @@ def step(
             continue
         ex[a] = nex[a]
         ey[a] = ney[a]
+    sex = np.empty(m)
+    sey = np.empty(m)
+    for k in range(m):
+        sex[k] = ex[nxt[k]]
+        sey[k] = ey[nxt[k]]
     for a in range(n):
         if state[a] != WALKING:
             continue
@@ -222,22 +248,22 @@ def step(
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
         for cj2 in range(max(pcj - 2, 0), min(pcj + 3, ncy)):
             for ci2 in range(max(pci - 2, 0), min(pci + 3, ncx)):
-                b = head[cj2 * ncx + ci2]
-                while b >= 0:
+                c2 = cj2 * ncx + ci2
+                for k in range(head[c2], head[c2 + 1]):
+                    b = nxt[k]
                     if b != a:
-                        dx = x[b] - xa
-                        dy = y[b] - ya
+                        dx = sx[k] - xa
+                        dy = sy[k] - ya
                         if ea * dx + fa * dy >= 0.0:
-                            l = ra + radius[b]
+                            l = ra + sr[k]
                             if abs(-fa * dx + ea * dy) <= l:
                                 # mutual block? b has a ahead in its path too
-                                mutual = (-(ex[b] * dx + ey[b] * dy) >= 0.0) and (
-                                    abs(ey[b] * dx - ex[b] * dy) <= l)
+                                mutual = (-(sex[k] * dx + sey[k] * dy) >= 0.0) and (
+                                    abs(sey[k] * dx - sex[k] * dy) <= l)
                                 if not (use_prio and mutual and prio[a] < prio[b]):
                                     s = math.sqrt(dx * dx + dy * dy) - l
                                     if s < sp:
                                         sp = s
-                    b = nxt[b]
         v = v0[a]
         if sp < np.inf:
             v = min(v, max(0.0, sp / T))

@@ -272,7 +272,7 @@ class CrowdModel:
         n = self.n
         cutoff, ncx, ncy = self._grid()
         if getattr(self, "_scratch_n", -1) != n or self._scratch_cells != ncx * ncy:
-            self._head = np.empty(ncx * ncy, dtype=np.int64)
+            self._head = np.empty(ncx * ncy + 1, dtype=np.int64)
             self._nxt = np.empty(n, dtype=np.int64)
             self._nex = np.zeros(n)
             self._ney = np.zeros(n)
