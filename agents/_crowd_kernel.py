@@ -130,7 +130,7 @@ def build_cells(x: np.ndarray, y: np.ndarray, state: np.ndarray, ox: float, oy: 
         fill[c] += 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath={"contract", "arcp", "afn"})  # no nnan/ninf: inf is used
 def step(
     x: np.ndarray, y: np.ndarray, ex: np.ndarray, ey: np.ndarray, speed: np.ndarray,
     radius: np.ndarray, v0: np.ndarray, start: np.ndarray, state: np.ndarray,
