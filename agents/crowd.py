@@ -49,8 +49,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from agents import _crowd_kernel as K
-from geometry._distance import dijkstra16
-from geometry.distance import descent_directions, distance_field
+from geometry.distance import descent_directions, distance_field, wall_distance_field
 from geometry.raster import LevelRaster
 from twin.events import AgentsArrived, Event, RouteBlocked, RouteReopened
 
@@ -86,17 +85,6 @@ class CrowdParameters:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"CrowdParameters.{name} must be a number >= 0, got {v!r}")
-
-
-def _wall_field(walk: np.ndarray, h: float) -> np.ndarray:
-    """Grid distance (m) from every cell centre to the nearest non-walkable cell centre (the
-    grid's outside counts as wall), by the 16-neighbour Dijkstra kernel."""
-    ny, nx = walk.shape
-    pad = np.zeros((ny + 2, nx + 2), dtype=bool)
-    pad[1:-1, 1:-1] = walk
-    init = np.where(pad, np.inf, 0.0)
-    f = dijkstra16(np.ones_like(pad), init, np.ones(pad.shape), float(h))
-    return np.ascontiguousarray(f[1:-1, 1:-1])
 
 
 class CrowdModel:
@@ -190,7 +178,7 @@ class CrowdModel:
             self.dexit = np.full(walk.shape, np.inf)
             self.e0x = np.zeros(walk.shape)
             self.e0y = np.zeros(walk.shape)
-        self.wallf = _wall_field(walk, r.cell_size_m)
+        self.wallf = wall_distance_field(walk, r.cell_size_m)
 
     def exit_index(self, exit_id: str) -> int:
         try:

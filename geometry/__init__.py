@@ -2,7 +2,7 @@
 rasters and distance fields."""
 
 from geometry.cityjson import import_cityjson
-from geometry.distance import descent_directions, distance_field
+from geometry.distance import descent_directions, distance_field, wall_distance_field
 from geometry.floorplan import StoreyLayout, storey_layout
 from geometry.io import read_site, write_site
 from geometry.navgraph import (
@@ -74,5 +74,6 @@ __all__ = [
     "storey_layout",
     "storey_raster",
     "unreachable",
+    "wall_distance_field",
     "write_site",
 ]

@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 from geometry._distance import descent, dijkstra16
 from geometry.raster import LevelRaster
 
-__all__ = ["descent_directions", "distance_field", "target_init"]
+__all__ = ["descent_directions", "distance_field", "target_init", "wall_distance_field"]
 
 
 def target_init(
@@ -114,3 +114,15 @@ def descent_directions(field: np.ndarray, raster: LevelRaster) -> tuple[np.ndarr
     if f.shape != raster.shape:
         raise ValueError(f"field has shape {f.shape}, expected the raster's {raster.shape}")
     return descent(np.ascontiguousarray(f), np.ascontiguousarray(raster.walkable), float(raster.cell_size_m))
+
+
+def wall_distance_field(walkable: np.ndarray, cell_size_m: float) -> np.ndarray:
+    """Distance (m) from every cell centre to the nearest non-walkable cell centre, the grid's
+    outside counting as wall (16-neighbour Dijkstra over all cells). Crowd models use it to
+    skip the exact wall test far from any wall."""
+    ny, nx = walkable.shape
+    pad = np.zeros((ny + 2, nx + 2), dtype=bool)
+    pad[1:-1, 1:-1] = walkable
+    init = np.where(pad, np.inf, 0.0)
+    f = dijkstra16(np.ones_like(pad), init, np.ones(pad.shape), float(cell_size_m))
+    return np.ascontiguousarray(f[1:-1, 1:-1])

@@ -144,3 +144,17 @@ def test_performance_600x500() -> None:
     descent_directions(f, r)
     dt2 = time.perf_counter() - t0
     print(f"\n600x500 distance field {dt * 1000:.0f} ms, descent directions {dt2 * 1000:.0f} ms")
+
+
+def test_wall_distance_field_counts_the_grid_edge_as_wall() -> None:
+    import numpy as _np
+
+    from geometry.distance import wall_distance_field
+
+    walk = _np.ones((9, 9), dtype=bool)
+    walk[4, 4] = False
+    f = wall_distance_field(walk, 0.5)
+    assert f[4, 4] == 0.0
+    assert f[4, 3] == 0.5  # next to the blocked cell
+    assert f[0, 0] == 0.5  # next to the outside
+    assert abs(f[2, 2] - 0.5 * 8 ** 0.5) < 1e-9  # sqrt(8) cells to the blocked centre, 3 to the edge
