@@ -40,7 +40,7 @@ Single level only: no stairs, no transfer between levels, no behaviour beyond wa
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,9 +54,29 @@ from geometry.raster import LevelRaster
 from twin.events import AgentsArrived, Event, RouteBlocked, RouteReopened
 
 if TYPE_CHECKING:
+    from agents.crowd_metrics import CrowdTrace
     from twin.core import Twin
 
-__all__ = ["CrowdComponent", "CrowdModel", "CrowdParameters"]
+__all__ = [
+    "BLOCKED_COST",
+    "DEFAULT_STAIR_FACTORS",
+    "EXIT_CHOICES",
+    "EXIT_SPECIFIC_FLOW",
+    "STAIR_COST",
+    "CrowdComponent",
+    "CrowdModel",
+    "CrowdParameters",
+    "Portals",
+]
+
+#: Neighbour repulsion range beyond contact, in units of D: the weight a e^-7 is < 1 % of |e0|.
+REPULSION_REACH = 7.0
+#: Walking below this fraction of one's own speed limit counts as queueing.
+SLOW_FRACTION = 0.3
+#: Default stair speeds along the slope as fractions of the free speed: descent 0.70 m/s and
+#: ascent 0.50 m/s for a 1.34 m/s walker, the middles of the Fruin (1971) / SFPE Handbook
+#: ranges 0.6-0.8 and 0.4-0.6 m/s (agents.demographics draws per-person values in them).
+DEFAULT_STAIR_FACTORS = (0.70 / 1.34, 0.50 / 1.34)
 
 
 @dataclass(frozen=True)
@@ -87,11 +107,54 @@ class CrowdParameters:
                 raise ValueError(f"CrowdParameters.{name} must be a number >= 0, got {v!r}")
 
 
+@dataclass(frozen=True)
+class Portals:
+    """Portal bands of a multi-level atlas (see :mod:`agents._crowd_kernel`): ``lab`` int
+    [ny, nx] the portal index of each band cell (-1 elsewhere); ``A`` [P, 2, 2] and ``b``
+    [P, 2] the affine maps carrying a walker from a band to the far side (``x' = A x + b``,
+    ``A`` a rotation); ``ids`` the portals' names (e.g. ``B03-S1-L05-down``)."""
+
+    lab: np.ndarray
+    A: np.ndarray
+    b: np.ndarray
+    ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        p = len(self.ids)
+        if self.A.shape != (p, 2, 2) or self.b.shape != (p, 2):
+            raise ValueError(f"Portals: A must be [{p}, 2, 2] and b [{p}, 2], got {self.A.shape} and {self.b.shape}")
+        if self.lab.ndim != 2 or (self.lab.size and (self.lab.max() >= p or self.lab.min() < -1)):
+            raise ValueError(f"Portals: lab must be a 2-D grid of portal indices in [-1, {p})")
+
+
+#: Distance-field cost multiplier of stair cells: level walking at 1.34 m/s against stair
+#: descent at ~0.7 m/s along the slope (Fruin 1971; SFPE Handbook ch. 59), so fields are in
+#: level-equivalent metres and route choice sees stairs as slow.
+STAIR_COST = 1.34 / 0.7
+#: Cost multiplier of a blocked zone (smoke-logged stair ...): avoided whenever another way
+#: exists; people already inside still find the shortest way out of it.
+BLOCKED_COST = 100.0
+#: Design specific flow through exits for the queue estimate of the quickest exit choice,
+#: p/(m s) (SFPE Handbook ch. 59: 1.3 p/(m s) maximum specific flow of doors and corridors).
+EXIT_SPECIFIC_FLOW = 1.3
+EXIT_CHOICES = ("nearest", "quickest")
+
+
 class CrowdModel:
-    """Agents on one :class:`~geometry.raster.LevelRaster` walking to its exits (module
-    docstring). ``exits``: ``None`` (the raster's exit mask, one exit per 8-connected component,
-    ids ``exit-1``, ``exit-2`` ... in label order), a bool mask (the same labelling), or a
-    mapping exit id -> bool mask or shapely geometry. ``rng``: a numpy Generator or seed."""
+    """Agents on one :class:`~geometry.raster.LevelRaster` (one level, or a multi-level atlas
+    with ``stairs`` and ``portals``) walking to its exits (module docstring).
+
+    ``exits``: ``None`` (the raster's exit mask, one exit per 8-connected component, ids
+    ``exit-1``, ``exit-2`` ... in label order), a bool mask (the same labelling), or a mapping
+    exit id -> bool mask or shapely geometry. ``rng``: a numpy Generator or seed.
+    ``stairs``: downhill unit vectors ``(sdx, sdy)`` [ny, nx] of stair cells (zero elsewhere);
+    agents walk there at their own stair descent/ascent speeds. ``portals``: see
+    :class:`Portals`. ``exit_choice``: ``"nearest"`` (shortest walk) or ``"quickest"`` (least
+    estimated time including the queue, re-decided every ``choice_every_s``; see
+    :meth:`choose_exits`). ``periodic_x``: the grid wraps in x (fundamental-diagram runs);
+    ``desired``: a fixed direction field ``(ux, uy)`` [ny, nx] instead of exits (then
+    ``exits`` is ignored and nobody leaves). ``trace_every_s``: record positions for
+    :meth:`trace` every so many seconds (0 = off)."""
 
     def __init__(
         self,
@@ -101,15 +164,57 @@ class CrowdModel:
         dt: float = 0.05,
         params: CrowdParameters = CrowdParameters(),
         rng: np.random.Generator | int | None = 0,
+        stairs: tuple[np.ndarray, np.ndarray] | None = None,
+        portals: Portals | None = None,
+        exit_choice: str = "nearest",
+        choice_every_s: float = 2.0,
+        periodic_x: bool = False,
+        desired: tuple[np.ndarray, np.ndarray] | None = None,
+        trace_every_s: float = 0.0,
     ) -> None:
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= 0.5):
             raise ValueError(f"CrowdModel: dt must be a number of seconds in (0, 0.5], got {dt!r}")
+        if exit_choice not in EXIT_CHOICES:
+            raise ValueError(f"CrowdModel: exit_choice must be one of {EXIT_CHOICES}, got {exit_choice!r}")
+        if not (choice_every_s > 0 and trace_every_s >= 0):
+            raise ValueError("CrowdModel: choice_every_s must be > 0 and trace_every_s >= 0")
         self.raster = raster
+        shape = raster.walkable.shape
         self.dt = float(dt)
         self.params = params
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        self.exit_ids, self.exit_masks = self._exits(raster, exits)
+        self.exit_choice = exit_choice
+        self.choice_every_s = float(choice_every_s)
+        self.trace_every_s = float(trace_every_s)
+        self.period = 0.0
+        if periodic_x:
+            self.period = raster.walkable.shape[1] * raster.cell_size_m
+        self._desired = desired
+        if desired is not None:
+            ux, uy = (np.asarray(a, dtype=np.float64) for a in desired)
+            if ux.shape != shape or uy.shape != shape:
+                raise ValueError(f"CrowdModel: desired fields must have the raster's shape {shape}")
+            self.exit_ids, self.exit_masks = [], []
+        else:
+            self.exit_ids, self.exit_masks = self._exits(raster, exits)
+        if stairs is None:
+            self.sdx = np.zeros(shape)
+            self.sdy = np.zeros(shape)
+        else:
+            self.sdx, self.sdy = (np.ascontiguousarray(a, dtype=np.float64) for a in stairs)
+            if self.sdx.shape != shape or self.sdy.shape != shape:
+                raise ValueError(f"CrowdModel: stairs fields must have the raster's shape {shape}")
+        self.stair_mask = (self.sdx != 0) | (self.sdy != 0)
+        if portals is None:
+            portals = Portals(np.full(shape, -1, dtype=np.int64), np.zeros((0, 2, 2)), np.zeros((0, 2)), ())
+        if portals.lab.shape != shape:
+            raise ValueError(f"CrowdModel: portal grid must have the raster's shape {shape}")
+        self.portals = portals
+        self._links = self._portal_links()
+        self.portal_count = np.zeros(len(portals.ids), dtype=np.int64)
+        self.exit_widths_m = [self._front_width(mk) for mk in self.exit_masks]
         self.closed: set[str] = set()
+        self.blocked: set[str] = set()
         self.t = 0.0
         n = 0
         self.x = np.zeros(n)
@@ -119,11 +224,19 @@ class CrowdModel:
         self.speed = np.zeros(n)
         self.radius = np.zeros(n)
         self.v0 = np.zeros(n)
+        self.vdown = np.zeros(n)
+        self.vup = np.zeros(n)
         self.start_s = np.zeros(n)
         self.state = np.zeros(n, dtype=np.int64)
         self.t_out = np.zeros(n)
         self.exit_used = np.zeros(n, dtype=np.int64)
+        self.target = np.zeros(n, dtype=np.int64)
+        self.free_choice = np.zeros(n, dtype=bool)
+        self.t_slow = np.zeros(n)
         self._frozen = False
+        self._next_choice = 0.0
+        self._next_trace = 0.0
+        self._trace: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._update_fields()
 
     # ------------------------------------------------------------------ geometry
@@ -156,11 +269,45 @@ class CrowdModel:
             masks.append(mk)
         return ids, masks
 
+    def _front_width(self, mask: np.ndarray) -> float:
+        """Width (m) of an exit: its cells that border walkable non-exit cells, times the cell size."""
+        walk = self.raster.walkable
+        inner = walk & ~mask
+        grown = ndimage.binary_dilation(inner, structure=np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool))
+        return max(float((mask & grown).sum()) * self.raster.cell_size_m, self.raster.cell_size_m)
+
+    def _portal_links(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        P = self.portals
+        if not P.ids:
+            return None
+        r = self.raster
+        jj, ii = np.nonzero(P.lab >= 0)
+        p = P.lab[jj, ii]
+        cx, cy = r.cell_to_world(ii, jj)
+        qx = P.A[p, 0, 0] * cx + P.A[p, 0, 1] * cy + P.b[p, 0]
+        qy = P.A[p, 1, 0] * cx + P.A[p, 1, 1] * cy + P.b[p, 1]
+        qi, qj = r.world_to_cell(qx, qy)
+        ok = r.inside(qi, qj)
+        ok[ok] = r.walkable[qj[ok], qi[ok]]
+        if not ok.all():
+            k = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"portal {P.ids[p[k]]!r}: the band cell at ({float(cx[k]):.2f}, {float(cy[k]):.2f}) "
+                             f"is carried to ({float(qx[k]):.2f}, {float(qy[k]):.2f}), which is not walkable "
+                             "(a stair without a landing?)")
+        nx = r.walkable.shape[1]
+        return (jj * nx + ii).astype(np.int64), (qj * nx + qi).astype(np.int64), np.zeros(len(jj))
+
+    def _field(self, targets: np.ndarray, walk: np.ndarray, cost: np.ndarray) -> np.ndarray:
+        r = self.raster
+        pr = LevelRaster(walk, r.origin, r.cell_size_m, level=r.level)
+        return distance_field(pr, targets=targets, cost=cost, links=self._links)
+
     def _update_fields(self) -> None:
         r = self.raster
         walk = r.walkable.copy()
-        lab = np.full(walk.shape, -1, dtype=np.int64)
-        open_any = np.zeros(walk.shape, dtype=bool)
+        shape = walk.shape
+        lab = np.full(shape, -1, dtype=np.int64)
+        open_any = np.zeros(shape, dtype=bool)
         for k, (eid, mk) in enumerate(zip(self.exit_ids, self.exit_masks)):
             if eid in self.closed:
                 walk &= ~mk
@@ -170,15 +317,46 @@ class CrowdModel:
         open_any &= walk
         self.passable = np.ascontiguousarray(walk)
         self.exit_label = lab
+        cost = np.where(self.stair_mask, STAIR_COST, 1.0)
+        for z in self.blocked:
+            cost[r.zones[z]] = BLOCKED_COST
         pr = LevelRaster(walk, r.origin, r.cell_size_m, level=r.level)
-        if open_any.any():
-            self.dexit = distance_field(pr, targets=open_any)
-            self.e0x, self.e0y = descent_directions(self.dexit, pr)
+        if self._desired is not None:
+            ux, uy = self._desired
+            self.e0x = np.ascontiguousarray(np.asarray(ux, dtype=np.float64)[None])
+            self.e0y = np.ascontiguousarray(np.asarray(uy, dtype=np.float64)[None])
+            self.dist = np.zeros((1, *shape))
         else:
-            self.dexit = np.full(walk.shape, np.inf)
-            self.e0x = np.zeros(walk.shape)
-            self.e0y = np.zeros(walk.shape)
-        self.wallf = wall_distance_field(walk, r.cell_size_m)
+            K_ = len(self.exit_ids)
+            F = 1 if K_ == 1 else 1 + K_
+            dist = np.full((F, *shape), np.inf)
+            if open_any.any():
+                dist[0] = self._field(open_any, walk, cost)
+            for k in range(K_ if F > 1 else 0):
+                mk = self.exit_masks[k] & walk
+                dist[k + 1] = self._field(mk, walk, cost) if (mk.any() and self.exit_ids[k] not in self.closed) else dist[0]
+            self.dist = dist
+            self.e0x = np.zeros((F, *shape))
+            self.e0y = np.zeros((F, *shape))
+            for f in range(F):
+                if np.isfinite(dist[f]).any():
+                    self.e0x[f], self.e0y[f] = descent_directions(dist[f], pr)
+        if self.period > 0:
+            tiled = np.concatenate([walk, walk, walk], axis=1)
+            self.wallf = np.ascontiguousarray(wall_distance_field(tiled, r.cell_size_m)[:, shape[1]:2 * shape[1]])
+        else:
+            self.wallf = wall_distance_field(walk, r.cell_size_m)
+        # agents whose own exit closed go to the nearest open one
+        if self.n and len(self.exit_ids) > 1:
+            for eid in self.closed:
+                self.target[self.target == self.field_of(eid)] = 0
+
+    def field_of(self, exit_id: str | None) -> int:
+        """Index of the distance field that leads to ``exit_id`` (0 = the nearest open exit)."""
+        if exit_id is None:
+            return 0
+        k = self.exit_index(exit_id)
+        return 0 if len(self.exit_ids) == 1 else k + 1
 
     def exit_index(self, exit_id: str) -> int:
         try:
@@ -187,13 +365,25 @@ class CrowdModel:
             raise KeyError(f"unknown exit {exit_id!r}; known: {', '.join(self.exit_ids)}") from None
 
     def close_exit(self, exit_id: str) -> None:
-        """Block ``exit_id`` from now on: its cells become wall, fields are recomputed."""
+        """Block ``exit_id`` from now on: an exit's cells become wall (nobody passes it); a named
+        zone of the raster (a stair, a corridor) is avoided (cost x100) by everybody who has
+        another way. Fields are recomputed."""
+        if exit_id in self.raster.zones and exit_id not in self.exit_ids:
+            if exit_id not in self.blocked:
+                self.blocked.add(exit_id)
+                self._update_fields()
+            return
         self.exit_index(exit_id)
         if exit_id not in self.closed:
             self.closed.add(exit_id)
             self._update_fields()
 
     def reopen_exit(self, exit_id: str) -> None:
+        if exit_id in self.raster.zones and exit_id not in self.exit_ids:
+            if exit_id in self.blocked:
+                self.blocked.discard(exit_id)
+                self._update_fields()
+            return
         self.exit_index(exit_id)
         if exit_id in self.closed:
             self.closed.discard(exit_id)
@@ -204,9 +394,15 @@ class CrowdModel:
     def n(self) -> int:
         return int(self.x.shape[0])
 
-    def add_agents(self, x: Any, y: Any, *, v0: Any, radius: Any = 0.2, start_s: Any = 0.0) -> np.ndarray:
-        """Add agents at (x, y) (m) with free speeds ``v0`` (m/s), radii (m) and start times (s,
-        end of pre-movement); scalars broadcast. Returns the new agents' indices."""
+    def add_agents(self, x: Any, y: Any, *, v0: Any, radius: Any = 0.2, start_s: Any = 0.0,
+                   v_down: Any = None, v_up: Any = None, exit: str | Sequence[str | None] | None = None,
+                   dormant: bool = False) -> np.ndarray:
+        """Add agents at (x, y) (m) with free speeds ``v0`` (m/s), radii (m), start times (s,
+        end of pre-movement) and stair descent/ascent speeds along the slope (m/s; default
+        ``v0`` times :data:`DEFAULT_STAIR_FACTORS`); scalars broadcast. ``exit``: an
+        assigned exit id per agent (or one for all); ``None`` = free choice by the model's
+        ``exit_choice``. ``dormant``: not in this model yet (see :meth:`activate`; positions
+        are then not checked). Returns the new agents' indices."""
         if self._frozen:
             raise RuntimeError("CrowdModel: agents cannot be added after the model was attached to a twin")
         xs = np.atleast_1d(np.asarray(x, dtype=np.float64))
@@ -218,18 +414,24 @@ class CrowdModel:
         v0s = np.broadcast_to(np.asarray(v0, dtype=np.float64), (m,)).copy()
         rs = np.broadcast_to(np.asarray(radius, dtype=np.float64), (m,)).copy()
         ss = np.broadcast_to(np.asarray(start_s, dtype=np.float64), (m,)).copy()
-        for name, arr, lo, hi in (("v0", v0s, 0.0, 10.0), ("radius", rs, 0.05, 1.0), ("start_s", ss, 0.0, np.inf)):
+        vd = v0s * DEFAULT_STAIR_FACTORS[0] if v_down is None else np.broadcast_to(np.asarray(v_down, dtype=np.float64), (m,)).copy()
+        vu = v0s * DEFAULT_STAIR_FACTORS[1] if v_up is None else np.broadcast_to(np.asarray(v_up, dtype=np.float64), (m,)).copy()
+        for name, arr, lo, hi in (("v0", v0s, 0.0, 10.0), ("radius", rs, 0.05, 1.0), ("start_s", ss, 0.0, np.inf),
+                                  ("v_down", vd, 0.0, 10.0), ("v_up", vu, 0.0, 10.0)):
             bad = np.flatnonzero(~np.isfinite(arr) | (arr < lo) | (arr > hi) | ((arr <= 0) if name != "start_s" else False))
             if bad.size:
                 k = int(bad[0])
                 raise ValueError(f"agent {base + k}: {name} = {arr[k]!r} must be finite and in "
                                  f"{'(0' if name != 'start_s' else '[0'}, {hi}]")
-        i, j = self.raster.world_to_cell(xs, ys)
-        ok = self.raster.inside(i, j)
-        ok[ok] = self.passable[j[ok], i[ok]]
-        if not ok.all():
-            k = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"agent {base + k} at ({xs[k]:.2f}, {ys[k]:.2f}) is inside a wall or outside the walkable area")
+        if exit is None or isinstance(exit, str):
+            ex_list: list[str | None] = [exit] * m
+        else:
+            ex_list = list(exit)
+            if len(ex_list) != m:
+                raise ValueError(f"add_agents: exit must be one id or {m} ids, got {len(ex_list)}")
+        tgt = np.array([self.field_of(e) if self._desired is None else 0 for e in ex_list], dtype=np.int64)
+        if not dormant:
+            self._check_positions(xs, ys, base)
         self.x = np.concatenate([self.x, xs])
         self.y = np.concatenate([self.y, ys])
         self.ex = np.concatenate([self.ex, np.zeros(m)])
@@ -237,28 +439,124 @@ class CrowdModel:
         self.speed = np.concatenate([self.speed, np.zeros(m)])
         self.radius = np.concatenate([self.radius, rs])
         self.v0 = np.concatenate([self.v0, v0s])
+        self.vdown = np.concatenate([self.vdown, vd])
+        self.vup = np.concatenate([self.vup, vu])
         self.start_s = np.concatenate([self.start_s, ss])
-        self.state = np.concatenate([self.state, np.zeros(m, dtype=np.int64)])
+        st = K.DORMANT if dormant else K.WAITING
+        self.state = np.concatenate([self.state, np.full(m, st, dtype=np.int64)])
         self.t_out = np.concatenate([self.t_out, np.full(m, np.nan)])
         self.exit_used = np.concatenate([self.exit_used, np.full(m, -1, dtype=np.int64)])
+        self.target = np.concatenate([self.target, tgt])
+        self.free_choice = np.concatenate([self.free_choice, np.array([e is None for e in ex_list], dtype=bool)])
+        self.t_slow = np.concatenate([self.t_slow, np.zeros(m)])
         return np.arange(base, base + m)
 
+    def _check_positions(self, xs: np.ndarray, ys: np.ndarray, base: int | np.ndarray) -> None:
+        """Agents must stand on walkable cells from which an open exit can be reached."""
+        i, j = self.raster.world_to_cell(xs, ys)
+        ok = self.raster.inside(i, j)
+        ok[ok] = self.passable[j[ok], i[ok]]
+        idx = (base + np.arange(len(xs))) if np.isscalar(base) else np.asarray(base)
+        if not ok.all():
+            k = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"agent {int(idx[k])} at ({xs[k]:.2f}, {ys[k]:.2f}) is inside a wall or outside the "
+                             f"walkable area ({int((~ok).sum())} such agents)")
+        if self._desired is None:
+            reach = np.isfinite(self.dist[0][j, i])
+            if not reach.all():
+                k = int(np.flatnonzero(~reach)[0])
+                raise ValueError(f"agent {int(idx[k])} at ({xs[k]:.2f}, {ys[k]:.2f}): no open exit can be reached "
+                                 f"from there ({int((~reach).sum())} such agents); check the doors and exits")
+
+    def activate(self, idx: Any, x: Any, y: Any, *, start_s: float | None = None) -> None:
+        """Bring dormant agents ``idx`` into this model at (x, y) (e.g. people leaving a
+        building onto the estate); they start walking at ``start_s`` (default now)."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        xs = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        ys = np.atleast_1d(np.asarray(y, dtype=np.float64))
+        if (self.state[idx] != K.DORMANT).any():
+            raise ValueError("activate: only dormant agents can be activated")
+        self._check_positions(xs, ys, idx)
+        self.x[idx] = xs
+        self.y[idx] = ys
+        self.speed[idx] = 0.0
+        self.start_s[idx] = self.t if start_s is None else float(start_s)
+        self.state[idx] = K.WAITING
+
+    def assign_exit(self, idx: Any, exit_id: str | None) -> None:
+        """Send agents ``idx`` to ``exit_id`` (fixed), or back to free choice with ``None``."""
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        self.target[idx] = self.field_of(exit_id)
+        self.free_choice[idx] = exit_id is None
+
+    def choose_exits(self) -> None:
+        """Quickest exit choice: every free-choice agent inside takes the open exit k with the
+        least estimated time E_k = max(d_k / v0, Q_k / C_k), d_k its level-equivalent walking
+        distance (stairs weighted by :data:`STAIR_COST`), Q_k the number of agents heading for k
+        that are nearer to it, C_k = 1.3 p/(m s) x the exit width the capacity. The queue
+        drains while one walks, hence the maximum (the "locally quickest" route idea of
+        Kretz 2009, "Pedestrian traffic: on the quickest path", J. Stat. Mech. P03012, with the
+        SFPE door capacity). An agent switches only when that saves at least 10 % and 3 s."""
+        if self._desired is not None or len(self.exit_ids) < 2:
+            return
+        inside = np.flatnonzero((self.state == K.WAITING) | (self.state == K.WALKING))
+        if inside.size == 0:
+            return
+        r = self.raster
+        i, j = r.world_to_cell(self.x[inside], self.y[inside])
+        i = np.clip(i, 0, r.walkable.shape[1] - 1)
+        j = np.clip(j, 0, r.walkable.shape[0] - 1)
+        K_ = len(self.exit_ids)
+        est = np.full((K_, inside.size), np.inf)
+        v = self.v0[inside]
+        for k, eid in enumerate(self.exit_ids):
+            if eid in self.closed:
+                continue
+            d = self.dist[k + 1][j, i]
+            heading = self.target[inside] == k + 1
+            dq = np.sort(d[heading & (self.state[inside] == K.WALKING)])
+            q = np.searchsorted(dq, d, side="left")
+            cap = EXIT_SPECIFIC_FLOW * self.exit_widths_m[k]
+            est[k] = np.maximum(d / v, q / cap)
+        free = self.free_choice[inside]
+        best = np.argmin(est, axis=0)
+        cur = self.target[inside] - 1
+        cur_est = np.where(cur >= 0, est[np.clip(cur, 0, K_ - 1), np.arange(inside.size)], np.inf)
+        gain = cur_est - est[best, np.arange(inside.size)]
+        switch = free & np.isfinite(est[best, np.arange(inside.size)]) & (
+            (cur < 0) | ((gain >= 3.0) & (gain >= 0.1 * cur_est)))
+        self.target[inside[switch]] = best[switch] + 1
+
     # ------------------------------------------------------------------ stepping
-    def _grid(self) -> tuple[float, int, int]:
+    def _grid(self) -> tuple[float, float, float, int, int]:
         p = self.params
         rmax = float(self.radius.max()) if self.n else 0.2
-        vmax = float(self.v0.max()) if self.n else 1.34
-        cutoff = max(2 * rmax + 10.0 * p.d_neighbour_m, 2 * rmax + vmax * p.time_gap_s)
+        vmax = float(max(self.v0.max(), self.vdown.max(), self.vup.max())) if self.n else 1.34
+        reach = REPULSION_REACH * p.d_neighbour_m
+        cs = max(1.0, 2 * rmax + reach)
+        look = 2 * rmax + vmax * p.time_gap_s
         x0, y0, x1, y1 = self.raster.bounds
-        cs = 0.5 * cutoff
-        return cutoff, max(1, int(math.ceil((x1 - x0) / cs))), max(1, int(math.ceil((y1 - y0) / cs)))
+        ncx = max(1, int(math.ceil((x1 - x0) / cs)))
+        if self.period > 0:
+            ncx = max(1, int((x1 - x0) // cs))
+            if ncx < 3:
+                raise ValueError("CrowdModel: a periodic grid must be at least 3 m long")
+            cs_x = (x1 - x0) / ncx
+            cs = cs_x  # >= the nominal size, so the 3 x 3 scan still covers the repulsion range
+        return cs, look, reach, ncx, max(1, int(math.ceil((y1 - y0) / cs)))
 
     def step(self, t: float | None = None) -> int:
         """Advance from ``t`` (default: the model's clock) by ``dt``; returns how many left."""
         if t is not None:
             self.t = float(t)
         n = self.n
-        cutoff, ncx, ncy = self._grid()
+        if self.exit_choice == "quickest" and self.t >= self._next_choice - 1e-9:
+            self.choose_exits()
+            self._next_choice = self.t + self.choice_every_s
+        if self.trace_every_s > 0 and self.t >= self._next_trace - 1e-9:
+            self._record()
+            self._next_trace = self.t + self.trace_every_s
+        cs, look, reach, ncx, ncy = self._grid()
         if getattr(self, "_scratch_n", -1) != n or self._scratch_cells != ncx * ncy:
             self._head = np.empty(ncx * ncy + 1, dtype=np.int64)
             self._nxt = np.empty(n, dtype=np.int64)
@@ -270,28 +568,58 @@ class CrowdModel:
         noise = self.rng.standard_normal(n)
         jitter = self.rng.random(n)
         r = self.raster
-        out = K.step(self.x, self.y, self.ex, self.ey, self.speed, self.radius, self.v0, self.start_s, self.state,
-                     self.t_out, self.exit_used, self.t, self.dt,
-                     self.e0x, self.e0y, self.dexit, self.passable, self.exit_label, self.wallf,
+        P = self.portals
+        rmax = float(self.radius.max()) if n else 0.2
+        out = K.step(self.x, self.y, self.ex, self.ey, self.speed, self.radius, self.v0, self.vdown, self.vup,
+                     self.start_s, self.state, self.t_out, self.exit_used, self.target, self.t_slow, self.t, self.dt,
+                     self.e0x, self.e0y, self.dist, self.passable, self.exit_label, self.wallf, self.sdx, self.sdy,
+                     P.lab, P.A, P.b, self.portal_count,
                      float(r.origin[0]), float(r.origin[1]), float(r.cell_size_m),
-                     p.time_gap_s, p.a_neighbour, p.d_neighbour_m, p.a_wall, p.d_wall_m, cutoff,
-                     p.noise_rad, noise, jitter, self._head, self._nxt, ncx, ncy, self._nex, self._ney, self._prio,
-                     bool(p.priority), float(p.accel_time_s))
+                     p.time_gap_s, p.a_neighbour, p.d_neighbour_m, reach, p.a_wall, p.d_wall_m, rmax, look,
+                     p.noise_rad, noise, jitter, self._head, self._nxt, ncx, ncy, cs, self._nex, self._ney, self._prio,
+                     bool(p.priority), float(p.accel_time_s), self.period, SLOW_FRACTION)
         self.t += self.dt
         return int(out)
 
-    def run(self, until: float, *, stop_when_empty: bool = True) -> float:
+    def run(self, until: float, *, stop_when_empty: bool = True, progress: Callable[[float], None] | None = None) -> float:
         """Step until sim time ``until`` (s) or, with ``stop_when_empty``, until every agent is
-        out; returns the model time reached."""
+        out; returns the model time reached. ``progress(t)`` is called about once per simulated
+        10 s."""
+        next_p = self.t
         while self.t < until - 1e-9:
-            if stop_when_empty and self.n and not (self.state != K.OUT).any():
+            if stop_when_empty and self.n and not ((self.state == K.WAITING) | (self.state == K.WALKING)).any():
                 break
             self.step()
+            if progress is not None and self.t >= next_p:
+                progress(self.t)
+                next_p = self.t + 10.0
         return self.t
 
     # ------------------------------------------------------------------ results
+    def _record(self) -> None:
+        inside = (self.state == K.WAITING) | (self.state == K.WALKING)
+        x = np.where(inside, self.x, np.nan).astype(np.float32)
+        y = np.where(inside, self.y, np.nan).astype(np.float32)
+        self._trace.append((self.t, x, y, self.speed.astype(np.float32), self.state == K.WALKING))
+
+    def trace(self) -> CrowdTrace:
+        """The recorded samples (``trace_every_s`` > 0) as a :class:`agents.crowd_metrics.CrowdTrace`."""
+        from agents.crowd_metrics import CrowdTrace
+
+        if not self._trace:
+            raise ValueError("CrowdModel.trace: nothing recorded; create the model with trace_every_s > 0 and run it")
+        t, x, y, sp, w = zip(*self._trace)
+        zones = dict(self.raster.zones)
+        for eid, mk in zip(self.exit_ids, self.exit_masks):
+            zones.setdefault(eid, mk)
+        return CrowdTrace(t=np.array(t), x=np.stack(x), y=np.stack(y), speed=np.stack(sp), walking=np.stack(w),
+                          v0=self.v0.copy(), origin=tuple(self.raster.origin), cell_size_m=float(self.raster.cell_size_m),
+                          walkable=self.raster.walkable, regions=zones,
+                          stair_mask=self.stair_mask if self.stair_mask.any() else None)
+
     @property
     def remaining(self) -> int:
+        """Agents not out yet (waiting, walking or dormant)."""
         return int((self.state != K.OUT).sum())
 
     @property
@@ -349,19 +677,30 @@ class CrowdComponent:
             self.twin.stop()
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, RouteBlocked) and event.target in self.model.exit_ids:
+        if not isinstance(event, (RouteBlocked, RouteReopened)):
+            return
+        if event.target not in self.model.exit_ids and event.target not in self.model.raster.zones:
+            return
+        if isinstance(event, RouteBlocked):
             self.model.close_exit(event.target)
-        elif isinstance(event, RouteReopened) and event.target in self.model.exit_ids:
+        else:
             self.model.reopen_exit(event.target)
 
     def get_state(self) -> dict[str, Any]:
-        return {"closed": sorted(self.model.closed), "reported": self._reported.copy(), "t": self.model.t,
-                "ex": self.model.ex.copy(), "ey": self.model.ey.copy()}
+        m = self.model
+        return {"closed": sorted(m.closed), "blocked": sorted(m.blocked), "reported": self._reported.copy(),
+                "t": m.t, "ex": m.ex.copy(), "ey": m.ey.copy(), "target": m.target.copy(),
+                "free_choice": m.free_choice.copy(), "t_slow": m.t_slow.copy(), "start_s": m.start_s.copy(),
+                "portal_count": m.portal_count.copy(), "next_choice": m._next_choice}
 
     def set_state(self, state: dict[str, Any]) -> None:
         m = self.model
         m.closed = set(state["closed"])
+        m.blocked = set(state["blocked"])
         m._update_fields()
+        for nm in ("target", "free_choice", "t_slow", "start_s", "portal_count"):
+            getattr(m, nm)[:] = state[nm]
+        m._next_choice = float(state["next_choice"])
         self._reported = np.asarray(state["reported"]).copy()
         m.t = float(state["t"])
         m.ex[:] = state["ex"]

@@ -114,11 +114,26 @@ def _move_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _REQ_I, _REQ_J, _NREQ = _move_table()
 
 
-@nb.njit(cache=True)
+_NO_LINKS = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+
+
 def dijkstra16(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float) -> np.ndarray:
+    """Grid Dijkstra without links (see :func:`dijkstra16_links`)."""
+    ny, nx = walk.shape
+    ptr = np.zeros(ny * nx + 1, dtype=np.int64)
+    return dijkstra16_links(walk, init, cost, h, ptr, _NO_LINKS[1], _NO_LINKS[2])
+
+
+@nb.njit(cache=True)
+def dijkstra16_links(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float,
+                     link_ptr: np.ndarray, link_src: np.ndarray, link_cost: np.ndarray) -> np.ndarray:
     """Grid Dijkstra. ``walk`` bool [ny, nx]; ``init`` float64 [ny, nx] initial costs (finite at
     source cells, inf elsewhere); ``cost`` float64 [ny, nx] per-cell multipliers (use ones);
     ``h`` cell size. Returns float64 [ny, nx], inf where unreachable or not walkable.
+
+    Links (portals between distant cells, e.g. a stair landing and the flight it leads to):
+    for flat cell index ``u = j * nx + i``, ``link_src[link_ptr[u]:link_ptr[u + 1]]`` are the
+    cells whose walkers are carried to ``u``; each gets ``dist[u] + link_cost`` (m).
 
     Works on a copy padded by two unwalkable cells so moves need no bounds checks."""
     ny, nx = walk.shape
@@ -174,6 +189,22 @@ def dijkstra16(walk: np.ndarray, init: np.ndarray, cost: np.ndarray, h: float) -
             if m >= 4 and not (ok[cur + r1[m]] and ok[cur + r2[m]]):
                 continue
             nd = dc + step[m] * (cc + cst[t])
+            if nd < dist[t]:
+                dist[t] = nd
+                if pos[t] == -1:
+                    heap[size] = t
+                    pos[t] = size
+                    size += 1
+                    _sift_up(heap, pos, dist, size - 1)
+                else:
+                    _sift_up(heap, pos, dist, pos[t])
+        u = (cur // W - P) * nx + (cur % W - P)
+        for q in range(link_ptr[u], link_ptr[u + 1]):
+            s = link_src[q]
+            t = (s // nx + P) * W + (s % nx + P)
+            if not ok[t] or pos[t] == -2:
+                continue
+            nd = dc + link_cost[q]
             if nd < dist[t]:
                 dist[t] = nd
                 if pos[t] == -1:

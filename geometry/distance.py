@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
-from geometry._distance import descent, dijkstra16
+from geometry._distance import descent, dijkstra16, dijkstra16_links
 from geometry.raster import LevelRaster
 
 __all__ = ["descent_directions", "distance_field", "target_init", "wall_distance_field"]
@@ -90,10 +90,14 @@ def distance_field(
     *,
     targets: np.ndarray | BaseGeometry | Sequence[tuple[float, float]] | Iterable[BaseGeometry],
     cost: np.ndarray | None = None,
+    links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Walking distance (float64 [ny, nx], m; ``inf`` unreachable) from every cell to the nearest
     target. ``targets``: a bool mask, (x, y) points or shapely geometries (see
-    :func:`target_init`). ``cost``: optional per-cell multipliers (> 0; ``inf`` = impassable)."""
+    :func:`target_init`). ``cost``: optional per-cell multipliers (> 0; ``inf`` = impassable).
+    ``links``: optional portals ``(src, dst, cost_m)``, flat cell indices ``j * nx + i``: a
+    walker on cell ``src[k]`` is carried to ``dst[k]`` at the extra cost ``cost_m[k]`` (stair
+    landings joined to their flights on a multi-level atlas)."""
     init = target_init(raster, targets)
     if cost is None:
         c = np.ones(raster.shape)
@@ -104,7 +108,22 @@ def distance_field(
         if np.isnan(c).any() or (c <= 0).any():
             raise ValueError("cost multipliers must be > 0 (inf = impassable), without NaN")
         c = np.ascontiguousarray(c)
-    return dijkstra16(np.ascontiguousarray(raster.walkable), init, c, float(raster.cell_size_m))
+    walk = np.ascontiguousarray(raster.walkable)
+    if links is None:
+        return dijkstra16(walk, init, c, float(raster.cell_size_m))
+    src, dst, lc = (np.asarray(a) for a in links)
+    ncell = walk.size
+    if not (src.shape == dst.shape == lc.shape and src.ndim == 1):
+        raise ValueError("links must be three 1-D arrays of equal length (src, dst, cost_m)")
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= ncell
+                     or not np.all(np.isfinite(lc)) or (lc < 0).any()):
+        raise ValueError(f"links: cell indices must lie in [0, {ncell}) and costs be finite and >= 0")
+    order = np.argsort(dst, kind="stable")
+    ptr = np.zeros(ncell + 1, dtype=np.int64)
+    np.add.at(ptr, dst + 1, 1)
+    ptr = np.cumsum(ptr)
+    return dijkstra16_links(walk, init, c, float(raster.cell_size_m), ptr,
+                            src[order].astype(np.int64), lc[order].astype(np.float64))
 
 
 def descent_directions(field: np.ndarray, raster: LevelRaster) -> tuple[np.ndarray, np.ndarray]:
