@@ -35,8 +35,10 @@ Deviations, all to keep the model usable on grids and free of gridlock:
 
 Multi-level atlases: ``portal_lab[j, i] = p >= 0`` marks the cells of a portal band (a stair
 landing's edge joined to the flight it leads to). An agent whose move ends there is carried by
-the affine map ``x' = A_p x + b_p`` when that is downhill on its own field (so nobody is carried
-back the way it came) and the landing spot is free (no centre within 2 r); otherwise it waits
+the affine map ``x' = A_p x + b_p`` when that is downhill on its own field: the far side's
+distance plus the portal's cost ``portal_cost`` (m, also in the distance fields) below this
+side's, up to ``portal_tol`` m for the grid's discretisation; a way back would cost the portal
+twice, so nobody is carried back the way it came and the landing spot is free (no centre within 2 r); otherwise it waits
 on its side. Waiting for a free spot is what merges a storey's flow into the stair flow coming
 down from above (see :mod:`agents.crowd` for the rule and its source).
 
@@ -181,7 +183,7 @@ def step(
     noise_sigma: float, noise: np.ndarray, jitter: np.ndarray,
     head: np.ndarray, nxt: np.ndarray, ncx: int, ncy: int, cs: float,
     nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool, tau: float,
-    period: float, slow_frac: float,
+    period: float, slow_frac: float, portal_tol: float, portal_cost: float,
 ) -> int:
     """Advance all agents from ``t`` to ``t + dt``; returns how many left through an exit.
 
@@ -368,11 +370,10 @@ def step(
             qx = portal_A[p, 0, 0] * nxp + portal_A[p, 0, 1] * nyp + portal_b[p, 0]
             qy = portal_A[p, 1, 0] * nxp + portal_A[p, 1, 1] * nyp + portal_b[p, 1]
             f = target[a]
-            if not _cell_ok(walk, ox, oy, h, qx, qy):
-                continue
-            qi = int((qx - ox) / h)
-            qj = int((qy - oy) / h)
-            if not (dist[f, qj, qi] < dist[f, cj, ci]):
+            qok = _cell_ok(walk, ox, oy, h, qx, qy)
+            qi = int((qx - ox) / h) if qok else 0
+            qj = int((qy - oy) / h) if qok else 0
+            if not qok or not (dist[f, qj, qi] + portal_cost < dist[f, cj, ci] + portal_tol):
                 # not on the way for this agent: it may stand on the band, not be carried
                 x[a] = nxp
                 y[a] = nyp

@@ -49,6 +49,7 @@ from scipy import ndimage
 from shapely.geometry.base import BaseGeometry
 
 from agents import _crowd_kernel as K
+from geometry.atlas import Portals
 from geometry.distance import descent_directions, distance_field, wall_distance_field
 from geometry.raster import LevelRaster
 from twin.events import AgentsArrived, Event, RouteBlocked, RouteReopened
@@ -71,6 +72,11 @@ __all__ = [
 
 #: Neighbour repulsion range beyond contact, in units of D: the weight a e^-7 is < 1 % of |e0|.
 REPULSION_REACH = 7.0
+#: Distance-field cost of passing a portal (m) and the kernel's tolerance when it checks that a
+#: passage is on the agent's way (see agents._crowd_kernel): a return trip costs 2 x 1 m more
+#: than the 1 m tolerance, so nobody oscillates between a landing and its flight.
+PORTAL_COST_M = 1.0
+PORTAL_TOL_M = 1.0
 #: Walking below this fraction of one's own speed limit counts as queueing.
 SLOW_FRACTION = 0.3
 #: Default stair speeds along the slope as fractions of the free speed: descent 0.70 m/s and
@@ -105,26 +111,6 @@ class CrowdParameters:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"CrowdParameters.{name} must be a number >= 0, got {v!r}")
-
-
-@dataclass(frozen=True)
-class Portals:
-    """Portal bands of a multi-level atlas (see :mod:`agents._crowd_kernel`): ``lab`` int
-    [ny, nx] the portal index of each band cell (-1 elsewhere); ``A`` [P, 2, 2] and ``b``
-    [P, 2] the affine maps carrying a walker from a band to the far side (``x' = A x + b``,
-    ``A`` a rotation); ``ids`` the portals' names (e.g. ``B03-S1-L05-down``)."""
-
-    lab: np.ndarray
-    A: np.ndarray
-    b: np.ndarray
-    ids: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        p = len(self.ids)
-        if self.A.shape != (p, 2, 2) or self.b.shape != (p, 2):
-            raise ValueError(f"Portals: A must be [{p}, 2, 2] and b [{p}, 2], got {self.A.shape} and {self.b.shape}")
-        if self.lab.ndim != 2 or (self.lab.size and (self.lab.max() >= p or self.lab.min() < -1)):
-            raise ValueError(f"Portals: lab must be a 2-D grid of portal indices in [-1, {p})")
 
 
 #: Distance-field cost multiplier of stair cells: level walking at 1.34 m/s against stair
@@ -206,7 +192,7 @@ class CrowdModel:
                 raise ValueError(f"CrowdModel: stairs fields must have the raster's shape {shape}")
         self.stair_mask = (self.sdx != 0) | (self.sdy != 0)
         if portals is None:
-            portals = Portals(np.full(shape, -1, dtype=np.int64), np.zeros((0, 2, 2)), np.zeros((0, 2)), ())
+            portals = Portals.none(shape)
         if portals.lab.shape != shape:
             raise ValueError(f"CrowdModel: portal grid must have the raster's shape {shape}")
         self.portals = portals
@@ -295,7 +281,7 @@ class CrowdModel:
                              f"is carried to ({float(qx[k]):.2f}, {float(qy[k]):.2f}), which is not walkable "
                              "(a stair without a landing?)")
         nx = r.walkable.shape[1]
-        return (jj * nx + ii).astype(np.int64), (qj * nx + qi).astype(np.int64), np.zeros(len(jj))
+        return (jj * nx + ii).astype(np.int64), (qj * nx + qi).astype(np.int64), np.full(len(jj), PORTAL_COST_M)
 
     def _field(self, targets: np.ndarray, walk: np.ndarray, cost: np.ndarray) -> np.ndarray:
         r = self.raster
@@ -577,7 +563,8 @@ class CrowdModel:
                      float(r.origin[0]), float(r.origin[1]), float(r.cell_size_m),
                      p.time_gap_s, p.a_neighbour, p.d_neighbour_m, reach, p.a_wall, p.d_wall_m, rmax, look,
                      p.noise_rad, noise, jitter, self._head, self._nxt, ncx, ncy, cs, self._nex, self._ney, self._prio,
-                     bool(p.priority), float(p.accel_time_s), self.period, SLOW_FRACTION)
+                     bool(p.priority), float(p.accel_time_s), self.period, SLOW_FRACTION,
+                     PORTAL_TOL_M, PORTAL_COST_M)
         self.t += self.dt
         return int(out)
 

@@ -1,0 +1,410 @@
+"""Microscopic evacuation of a whole site: every resident walks out of their flat, down the
+stairs, out of the building and on to an assembly point.
+
+Each occupied building is a :class:`~agents.crowd.CrowdModel` on its multi-level atlas
+(:func:`geometry.atlas.building_atlas`: storeys and unrolled stair flights joined at the
+landings); the estate is one more model on the outdoor raster whose exits are the targets
+(assembly points, gates). People leaving a building through an exit appear on the estate at
+that exit and walk on. All models step together with the same ``dt``.
+
+People (:mod:`agents.demographics`): per person free speed, stair descent and ascent speeds,
+pre-movement time and mobility profile, placed at random spots of their flat. Rules for those
+who need help (documented assumptions, scenario settings):
+
+* A person who needs assistance and lives with someone: the household leaves together — all
+  members start at the household's latest pre-movement time, and the helper walks at the
+  assisted person's speeds (moves with them).
+* A person who needs assistance and lives alone waits until a helper reaches them:
+  ``assistance_delay_s`` after the alarm (default 480 s, the 8-minute community response the
+  programme documents in ``shared/domain.md`` report), then walks at their own speeds.
+* Wheelchair users (stair speed 0 in the demographics: cannot use stairs unaided) are carried
+  down by helpers at ``assisted_stair_m_s`` (0.3 m/s along the slope, an assumption in the low
+  range of assisted stair descents) and occupy a disc of 0.35 m radius (chair plus helper).
+
+Merging at landings: a storey's flow enters the stair only where the landing is free (the
+portal rule of :mod:`agents._crowd_kernel`), so floor and stair flows share the landing by who
+is there first — the emergent merging that Galea et al. observed in high-rise evacuation trials
+(Galea, Sharp, Lawrence & Holden 2008, "Approximating the evacuation of the World Trade Center
+North Tower using computer simulation", J. Fire Prot. Eng. 18; Melly et al. 2009, "merging flow
+ratios ... depend on the location of the floor door relative to the stair"), rather than a fixed
+ratio imposed by a flow model.
+
+Twin interface (same events as :class:`agents.flow_evacuation.FlowEvacuation`): starts people
+on :class:`AlarmRaised` (a building or the estate); :class:`RouteBlocked` / :class:`RouteReopened`
+for an exit id closes/reopens that exit, for a stair id (``B03-S1``) or a flight/landing id
+(``B03-S1-F05``) makes everybody avoid it; publishes :class:`PopulationPlaced`,
+:class:`AgentsEvacuated` (per building), :class:`AgentsArrived` (per target) and, at the end,
+:class:`Bottleneck` for the places with the most person-seconds of queueing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from agents import _crowd_kernel as K
+from agents.crowd import CrowdModel, CrowdParameters
+from agents.demographics import People, Profile, synthesize_people
+from agents.population import HouseholdPopulation
+from geometry.atlas import BuildingAtlas, building_atlas
+from geometry.raster import outdoor_raster
+from geometry.site import Site
+from twin.events import (
+    AgentsArrived,
+    AgentsEvacuated,
+    AlarmRaised,
+    Bottleneck,
+    Event,
+    PopulationPlaced,
+    RouteBlocked,
+    RouteReopened,
+    RunFinished,
+)
+
+if TYPE_CHECKING:
+    from twin.core import Twin
+
+__all__ = ["CrowdEvacuation", "CrowdEvacuationSettings"]
+
+_NOT_YET = 1e12  # start time before the alarm reaches a person (s)
+
+
+@dataclass(frozen=True)
+class CrowdEvacuationSettings:
+    """Options of :class:`CrowdEvacuation` (module docstring): ``dt`` kernel step (s);
+    ``cell_size_m`` of building atlases, ``outdoor_cell_m`` of the estate grid;
+    ``exit_choice`` 'nearest' or 'quickest'; ``assistance_delay_s``; ``assisted_stair_m_s``;
+    ``wheelchair_radius_m``; ``radius_m`` of everybody else; ``trace_every_s`` sampling of
+    positions for the metrics (0 = off); ``to_targets``: walk on to the targets after leaving
+    the building (False = stop at the building exit)."""
+
+    dt: float = 0.05
+    cell_size_m: float = 0.25
+    outdoor_cell_m: float = 0.5
+    exit_choice: str = "nearest"
+    assistance_delay_s: float = 480.0
+    assisted_stair_m_s: float = 0.3
+    wheelchair_radius_m: float = 0.35
+    radius_m: float = 0.2
+    trace_every_s: float = 2.0
+    to_targets: bool = True
+    params: CrowdParameters = CrowdParameters()
+
+
+class CrowdEvacuation:
+    """The microscopic evacuation of ``site`` as a twin component (module docstring).
+    ``population``: households at home; ``people``: their residents (synthesised from the
+    seed when ``None``); ``targets``: outdoor target ids (assembly points, gates: zones of the
+    outdoor raster)."""
+
+    name = "evacuation"
+
+    def __init__(
+        self,
+        site: Site,
+        population: HouseholdPopulation,
+        *,
+        targets: list[str],
+        people: People | None = None,
+        settings: CrowdEvacuationSettings = CrowdEvacuationSettings(),
+        rng: np.random.Generator | int = 0,
+        stop_when_done: bool = True,
+        bottlenecks_reported: int = 10,
+    ) -> None:
+        self.site = site
+        self.population = population
+        self.settings = s = settings
+        self.stop_when_done = stop_when_done
+        self.bottlenecks_reported = bottlenecks_reported
+        g = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.people = people if people is not None else synthesize_people(population, rng=g)
+        P = self.people
+        n = len(P)
+        hh = P.household
+        self.person_building = np.array([population.buildings[k] for k in hh]) if n else np.zeros(0, dtype=object)
+        # speeds, radii, assistance rules
+        v0 = P.v0_m_s.copy()
+        vd = P.stair_descent_m_s.copy()
+        vu = P.stair_ascent_m_s.copy()
+        pre = P.premovement_s.copy()
+        rad = np.full(n, s.radius_m)
+        wc = P.profile == int(Profile.WHEELCHAIR)
+        rad[wc] = s.wheelchair_radius_m
+        vd[vd <= 0] = s.assisted_stair_m_s
+        vu[vu <= 0] = s.assisted_stair_m_s
+        helped = P.needs_assistance | wc
+        self.assisted_alone = helped & P.lives_alone
+        pre[self.assisted_alone] = np.maximum(pre[self.assisted_alone], s.assistance_delay_s)
+        for h in np.unique(hh[helped & ~P.lives_alone]):
+            mem = np.flatnonzero(hh == h)
+            pre[mem] = pre[mem].max()
+            slow = mem[helped[mem]]
+            v0[mem] = v0[slow].min()
+            vd[mem] = vd[slow].min()
+            vu[mem] = vu[slow].min()
+        self.premovement_s = pre
+        self.t_building_out = np.full(n, np.nan)
+        self.t_arrived = np.full(n, np.nan)
+        self.t_start = np.full(n, np.nan)
+        # building models
+        self.atlases: dict[str, BuildingAtlas] = {}
+        self.models: dict[str, CrowdModel] = {}
+        self.members: dict[str, np.ndarray] = {}
+        self.buildings = sorted({str(b) for b in self.person_building})
+        for bid in self.buildings:
+            idx = np.flatnonzero(self.person_building == bid)
+            a = building_atlas(site, bid, cell_size_m=s.cell_size_m)
+            m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, dt=s.dt, params=s.params,
+                           rng=g.integers(2**63), stairs=a.stairs, portals=a.portals, exit_choice=s.exit_choice,
+                           trace_every_s=s.trace_every_s)
+            x, y = _spots(a, [population.unit_ids[k] for k in hh[idx]], hh[idx], g)
+            m.add_agents(x, y, v0=v0[idx], radius=rad[idx], start_s=_NOT_YET, v_down=vd[idx], v_up=vu[idx])
+            self.atlases[bid] = a
+            self.models[bid] = m
+            self.members[bid] = idx
+        # the estate
+        self.targets = list(targets)
+        self.outdoor: CrowdModel | None = None
+        if s.to_targets:
+            o = outdoor_raster(site, cell_size_m=s.outdoor_cell_m)
+            missing = [t for t in self.targets if t not in o.zones]
+            if not self.targets or missing:
+                raise ValueError(f"evacuation targets not on the estate grid: {missing or 'none given'}; "
+                                 f"known: {', '.join(sorted(k for k in o.zones if '-E' not in k))}")
+            self.outdoor = CrowdModel(o, exits={t: o.zones[t] for t in self.targets}, dt=s.dt, params=s.params,
+                                      rng=g.integers(2**63), exit_choice=s.exit_choice, trace_every_s=s.trace_every_s)
+            self.outdoor.add_agents(np.zeros(n), np.zeros(n), v0=v0, radius=rad, v_down=vd, v_up=vu, dormant=True)
+            self._exit_cells: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+            for bid in self.buildings:
+                for e in self.atlases[bid].exit_widths_m:
+                    mk = o.zones.get(e)
+                    if mk is None or not (mk & self.outdoor.passable).any():
+                        raise ValueError(f"exit {e} of {bid} does not open onto the estate grid")
+                    jj, ii = np.nonzero(mk & self.outdoor.passable)
+                    self._exit_cells[e] = o.cell_to_world(ii, jj)
+        self._rng = g
+        self._alarmed = np.zeros(n, dtype=bool)
+        self._twin: Twin | None = None
+        self._b_reported: dict[str, int] = {b: 0 for b in self.buildings}
+        self._t_reported = np.zeros(len(self.targets), dtype=np.int64)
+        self._placed = False
+
+    # ------------------------------------------------------------------ twin
+    def attach(self, twin: Twin) -> None:
+        self._twin = twin
+        for bid, m in self.models.items():
+            m._frozen = True
+        if self.outdoor is not None:
+            self.outdoor._frozen = True
+
+    def on_event(self, event: Event) -> None:
+        if isinstance(event, AlarmRaised):
+            self.alarm(event.t, None if (event.level == "estate" or not event.building) else event.building)
+        elif isinstance(event, (RouteBlocked, RouteReopened)):
+            self.block(event.target, blocked=isinstance(event, RouteBlocked))
+        elif isinstance(event, RunFinished):
+            self._report_bottlenecks(event.t)
+
+    def alarm(self, t: float, building: str | None = None) -> int:
+        """The alarm reaches the people of ``building`` (all when ``None``) at ``t`` (s);
+        returns how many it reached."""
+        hit = ~self._alarmed
+        if building is not None:
+            hit &= self.person_building == building
+        self._alarmed |= hit
+        for bid, idx in self.members.items():
+            h = hit[idx]
+            if h.any():
+                self.models[bid].start_s[h] = t + self.premovement_s[idx[h]]
+        return int(hit.sum())
+
+    def block(self, target: str, *, blocked: bool = True) -> None:
+        """Close (or reopen) an exit, stair, flight or landing of a building, or an outdoor target."""
+        for m in [*self.models.values(), *([self.outdoor] if self.outdoor is not None else [])]:
+            if target in m.exit_ids or target in m.raster.zones:
+                if target in m.exit_ids and not blocked and target not in m.closed:
+                    continue
+                (m.close_exit if blocked else m.reopen_exit)(target)
+                return
+        raise KeyError(f"route target {target!r} is no exit, stair, flight or landing of an occupied building "
+                       "and no evacuation target")
+
+    def step(self, t: float, dt: float) -> None:
+        twin = self._twin
+        if twin is not None and not self._placed:
+            for bid in self.buildings:
+                twin.bus.publish(PopulationPlaced(t=t, subject=bid, building=bid, count=int(self.members[bid].size)))
+            self._placed = True
+        k = max(1, int(round(dt / self.settings.dt)))
+        for i in range(k):
+            self.advance(t + i * self.settings.dt)
+        if twin is None:
+            return
+        for bid in self.buildings:
+            out = int(np.isfinite(self.t_building_out[self.members[bid]]).sum())
+            if out > self._b_reported[bid]:
+                twin.bus.publish(AgentsEvacuated(t=t + dt, subject=bid, building=bid,
+                                                 count=out - self._b_reported[bid], total=out))
+                self._b_reported[bid] = out
+        if self.outdoor is not None:
+            c = np.bincount(self.outdoor.exit_used[self.outdoor.exit_used >= 0], minlength=len(self.targets))
+            for e in np.flatnonzero(c > self._t_reported):
+                tid = self.targets[e]
+                twin.bus.publish(AgentsArrived(t=t + dt, subject=tid, target=tid,
+                                               count=int(c[e] - self._t_reported[e]), total=int(c[e])))
+            self._t_reported = np.maximum(c, self._t_reported)
+        if self.stop_when_done and self._alarmed.all() and self.remaining() == 0:
+            twin.stop()
+
+    def advance(self, t: float) -> None:
+        """One kernel step of every model that has someone to move, from ``t``."""
+        dt = self.settings.dt
+        for bid, m in self.models.items():
+            m.t = t
+            busy = (m.state == K.WALKING).any() or ((m.state == K.WAITING) & (m.start_s <= t + dt)).any()
+            if not busy:
+                m.t = t + dt
+                continue
+            before = m.state.copy()
+            m.step()
+            idx = self.members[bid]
+            started = (before == K.WAITING) & (m.state != K.WAITING)
+            self.t_start[idx[started]] = m.start_s[started]
+            left = np.flatnonzero((before != K.OUT) & (m.state == K.OUT))
+            if left.size:
+                who = idx[left]
+                self.t_building_out[who] = m.t_out[left]
+                if self.outdoor is not None:
+                    for e in np.unique(m.exit_used[left]):
+                        sel = left[m.exit_used[left] == e]
+                        ex, ey = self._exit_cells[m.exit_ids[e]]
+                        pick = self._rng.integers(0, ex.size, sel.size)
+                        self.outdoor.activate(idx[sel], ex[pick], ey[pick], start_s=t + dt)
+                else:
+                    self.t_arrived[who] = m.t_out[left]
+        o = self.outdoor
+        if o is not None:
+            o.t = t
+            if (o.state == K.WALKING).any() or (o.state == K.WAITING).any():
+                before = o.state.copy()
+                o.step()
+                arr = np.flatnonzero((before != K.OUT) & (o.state == K.OUT))
+                self.t_arrived[arr] = o.t_out[arr]
+            else:
+                o.t = t + dt
+
+    def run(self, until: float, *, alarm_at: float = 0.0, progress: Any = None) -> float:
+        """Stand-alone run (no twin): alarm everybody at ``alarm_at`` and step until everybody
+        arrived or ``until`` (s). ``progress(t, remaining)`` is called every simulated 10 s."""
+        if not self._alarmed.any():
+            self.alarm(alarm_at)
+        t = 0.0
+        nxt = 0.0
+        while t < until - 1e-9 and self.remaining() > 0:
+            self.advance(t)
+            t += self.settings.dt
+            if progress is not None and t >= nxt:
+                progress(t, self.remaining())
+                nxt = t + 10.0
+        return t
+
+    # ------------------------------------------------------------------ results
+    def remaining(self) -> int:
+        """People not yet at a target (or out of their building when ``to_targets`` is off)."""
+        return int(np.isnan(self.t_arrived).sum())
+
+    def rset(self) -> dict[str, dict[str, float]]:
+        """Per building and for the estate: time (s from t = 0) for 95 % and 100 % to be out of
+        the building, and (estate) to reach a target; ``inf`` when somebody never made it."""
+        out: dict[str, dict[str, float]] = {}
+
+        def q(v: np.ndarray, f: float) -> float:
+            if v.size == 0:
+                return float("nan")
+            if np.isnan(v).any() and np.isnan(v).mean() > 1 - f + 1e-12:
+                return float("inf")
+            return float(np.nanquantile(np.where(np.isnan(v), np.inf, v), f, method="higher"))
+
+        for bid, idx in self.members.items():
+            v = self.t_building_out[idx]
+            out[bid] = {"people": float(idx.size), "rset95_s": q(v, 0.95), "rset100_s": q(v, 1.0)}
+        out["estate"] = {"people": float(len(self.t_arrived)), "rset95_s": q(self.t_building_out, 0.95),
+                         "rset100_s": q(self.t_building_out, 1.0), "arrival95_s": q(self.t_arrived, 0.95),
+                         "arrival100_s": q(self.t_arrived, 1.0)}
+        return out
+
+    def queue_times(self) -> np.ndarray:
+        """Seconds each person walked below 30 % of their speed limit (queueing), building plus estate."""
+        q = np.zeros(len(self.t_arrived))
+        for bid, idx in self.members.items():
+            q[idx] += self.models[bid].t_slow
+        if self.outdoor is not None:
+            q += self.outdoor.t_slow
+        return q
+
+    def _report_bottlenecks(self, t: float) -> None:
+        if self._twin is None:
+            return
+        for row in self.bottlenecks()[: self.bottlenecks_reported]:
+            self._twin.bus.publish(Bottleneck(t=t, subject=row["place"], node=row["place"], building=row["building"],
+                                              kind=row["kind"], max_queue=float(row["peak_queue"]),
+                                              wait_person_s=float(row["person_s"]), passed=float(row["passed"])))
+
+    def bottlenecks(self) -> list[dict[str, Any]]:
+        """Places ranked by person-seconds of queueing (from the recorded traces)."""
+        from agents.crowd_metrics import bottlenecks as _bn
+
+        rows: list[dict[str, Any]] = []
+        models = [(bid, m) for bid, m in self.models.items()]
+        if self.outdoor is not None:
+            models.append(("", self.outdoor))
+        for bid, m in models:
+            if not m._trace:
+                continue
+            df = _bn(m.trace(), top=self.bottlenecks_reported)
+            for r in df.itertuples(index=False):
+                place = str(r.region)
+                kind = "exit" if place in m.exit_ids else ("stair" if "-S" in place else "area")
+                passed = int(m.exit_counts().get(place, 0)) if place in m.exit_ids else 0
+                rows.append({"place": place, "building": bid, "kind": kind, "person_s": float(r.person_s_queueing),
+                             "peak_queue": float(r.peak_queue_persons), "peak_density": float(r.peak_density_p_m2),
+                             "los": str(r.los), "passed": passed})
+        rows.sort(key=lambda r: -r["person_s"])
+        return rows
+
+    def get_state(self) -> dict[str, Any]:
+        raise NotImplementedError("snapshots of the crowd evacuation are not supported yet; use the flow model")
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError("snapshots of the crowd evacuation are not supported yet; use the flow model")
+
+
+def _spots(a: BuildingAtlas, units: list[str], hh: np.ndarray, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A free spot per person inside their flat: random cells at least 0.5 m from the others of
+    the household."""
+    x = np.empty(len(units))
+    y = np.empty(len(units))
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    taken: dict[int, list[tuple[float, float]]] = {}
+    h = a.raster.cell_size_m
+    for k, (u, hk) in enumerate(zip(units, hh.tolist())):
+        if u not in cache:
+            cx, cy = a.unit_cells(u)
+            if cx.size == 0:
+                raise ValueError(f"{a.building}: unit {u} has no walkable floor in the atlas")
+            # keep away from walls: cells whose 8 neighbours are walkable
+            cache[u] = (cx, cy)
+        cx, cy = cache[u]
+        mine = taken.setdefault(hk, [])
+        for _ in range(60):
+            c = int(g.integers(cx.size))
+            px, py = float(cx[c]), float(cy[c])
+            if all(math.hypot(px - qx, py - qy) >= 0.5 for qx, qy in mine):
+                break
+        mine.append((px, py))
+        x[k] = px + g.uniform(-0.25, 0.25) * h
+        y[k] = py + g.uniform(-0.25, 0.25) * h
+    return x, y
