@@ -582,6 +582,31 @@ class CrowdModel:
                 next_p = self.t + 10.0
         return self.t
 
+    # ------------------------------------------------------------------ snapshot
+    _STATE_ARRAYS = ("x", "y", "ex", "ey", "speed", "radius", "v0", "vdown", "vup", "start_s", "state", "t_out",
+                     "exit_used", "target", "free_choice", "t_slow", "portal_count")
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything a continuation needs (arrays copied; the random stream is the owner's)."""
+        st: dict[str, Any] = {k: getattr(self, k).copy() for k in self._STATE_ARRAYS}
+        st.update(t=self.t, closed=sorted(self.closed), blocked=sorted(self.blocked), next_choice=self._next_choice,
+                  next_trace=self._next_trace, trace=list(self._trace),
+                  rng=self.rng.bit_generator.state)
+        return st
+
+    def set_state(self, st: dict[str, Any]) -> None:
+        for k in self._STATE_ARRAYS:
+            setattr(self, k, np.array(st[k], copy=True))
+        self.t = float(st["t"])
+        self.closed = set(st["closed"])
+        self.blocked = set(st["blocked"])
+        self._next_choice = float(st["next_choice"])
+        self._next_trace = float(st["next_trace"])
+        self._trace = list(st["trace"])
+        self.rng.bit_generator.state = st["rng"]
+        self._scratch_n = -1
+        self._update_fields()
+
     # ------------------------------------------------------------------ results
     def _record(self) -> None:
         inside = (self.state == K.WAITING) | (self.state == K.WALKING)

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import ndimage
 
 from agents import _crowd_kernel as K
 from agents.crowd import CrowdModel, CrowdParameters
@@ -183,8 +184,12 @@ class CrowdEvacuation:
                     mk = o.zones.get(e)
                     if mk is None or not (mk & self.outdoor.passable).any():
                         raise ValueError(f"exit {e} of {bid} does not open onto the estate grid")
-                    jj, ii = np.nonzero(mk & self.outdoor.passable)
+                    # the doorway and the ground within 1.5 m of it: where people step out
+                    k = max(1, int(round(1.5 / o.cell_size_m)))
+                    near = ndimage.binary_dilation(mk, iterations=k) & self.outdoor.passable
+                    jj, ii = np.nonzero(near)
                     self._exit_cells[e] = o.cell_to_world(ii, jj)
+        self._door_queue: dict[str, list[int]] = {}
         self._rng = g
         self._alarmed = np.zeros(n, dtype=bool)
         self._twin: Twin | None = None
@@ -232,6 +237,15 @@ class CrowdEvacuation:
         raise KeyError(f"route target {target!r} is no exit, stair, flight or landing of an occupied building "
                        "and no evacuation target")
 
+    def route_targets(self) -> set[str]:
+        """Ids :meth:`block` accepts: exits, stairs, landings and flights of the occupied
+        buildings, and the evacuation targets."""
+        ids: set[str] = set(self.targets)
+        for m in self.models.values():
+            ids.update(m.exit_ids)
+            ids.update(m.raster.zones)
+        return ids
+
     def step(self, t: float, dt: float) -> None:
         twin = self._twin
         if twin is not None and not self._placed:
@@ -278,15 +292,13 @@ class CrowdEvacuation:
                 who = idx[left]
                 self.t_building_out[who] = m.t_out[left]
                 if self.outdoor is not None:
-                    for e in np.unique(m.exit_used[left]):
-                        sel = left[m.exit_used[left] == e]
-                        ex, ey = self._exit_cells[m.exit_ids[e]]
-                        pick = self._rng.integers(0, ex.size, sel.size)
-                        self.outdoor.activate(idx[sel], ex[pick], ey[pick], start_s=t + dt)
+                    for e, p in zip(m.exit_used[left].tolist(), who.tolist()):
+                        self._door_queue.setdefault(m.exit_ids[e], []).append(p)
                 else:
                     self.t_arrived[who] = m.t_out[left]
         o = self.outdoor
         if o is not None:
+            self._step_out(t + dt)
             o.t = t
             if (o.state == K.WALKING).any() or (o.state == K.WAITING).any():
                 before = o.state.copy()
@@ -295,6 +307,33 @@ class CrowdEvacuation:
                 self.t_arrived[arr] = o.t_out[arr]
             else:
                 o.t = t + dt
+
+    def _step_out(self, t: float) -> None:
+        """Bring the people at each building door onto the estate where there is room: a spot
+        of the doorway area with no centre within 2 r (others wait at the door, a queue)."""
+        o = self.outdoor
+        assert o is not None
+        for e, q in self._door_queue.items():
+            if not q:
+                continue
+            ex, ey = self._exit_cells[e]
+            x0, x1, y0, y1 = ex.min() - 1.0, ex.max() + 1.0, ey.min() - 1.0, ey.max() + 1.0
+            near = np.flatnonzero((o.state == K.WALKING) & (o.x > x0) & (o.x < x1) & (o.y > y0) & (o.y < y1))
+            px = list(o.x[near])
+            py = list(o.y[near])
+            order = self._rng.permutation(ex.size)[:64]
+            placed = 0
+            for c in order.tolist():
+                if placed == len(q):
+                    break
+                cx, cy = float(ex[c]), float(ey[c])
+                if px and min((cx - a) ** 2 + (cy - b) ** 2 for a, b in zip(px, py)) < 0.45 ** 2:
+                    continue
+                o.activate(q[placed], cx, cy, start_s=t)
+                px.append(cx)
+                py.append(cy)
+                placed += 1
+            del q[:placed]
 
     def run(self, until: float, *, alarm_at: float = 0.0, progress: Any = None) -> float:
         """Stand-alone run (no twin): alarm everybody at ``alarm_at`` and step until everybody
@@ -376,10 +415,29 @@ class CrowdEvacuation:
         return rows
 
     def get_state(self) -> dict[str, Any]:
-        raise NotImplementedError("snapshots of the crowd evacuation are not supported yet; use the flow model")
+        st: dict[str, Any] = {f"model:{b}": m.get_state() for b, m in self.models.items()}
+        if self.outdoor is not None:
+            st["outdoor"] = self.outdoor.get_state()
+        st.update(door_queue={k: list(v) for k, v in self._door_queue.items()},
+                  t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
+                  t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), b_reported=dict(self._b_reported),
+                  t_reported=self._t_reported.copy(), placed=self._placed, rng=self._rng.bit_generator.state)
+        return st
 
-    def set_state(self, state: dict[str, Any]) -> None:
-        raise NotImplementedError("snapshots of the crowd evacuation are not supported yet; use the flow model")
+    def set_state(self, st: dict[str, Any]) -> None:
+        for b, m in self.models.items():
+            m.set_state(st[f"model:{b}"])
+        if self.outdoor is not None:
+            self.outdoor.set_state(st["outdoor"])
+        self._door_queue = {k: list(v) for k, v in st["door_queue"].items()}
+        self.t_building_out = st["t_building_out"].copy()
+        self.t_arrived = st["t_arrived"].copy()
+        self.t_start = st["t_start"].copy()
+        self._alarmed = st["alarmed"].copy()
+        self._b_reported = dict(st["b_reported"])
+        self._t_reported = st["t_reported"].copy()
+        self._placed = bool(st["placed"])
+        self._rng.bit_generator.state = st["rng"]
 
 
 def _spots(a: BuildingAtlas, units: list[str], hh: np.ndarray, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

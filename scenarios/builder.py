@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from agents.crowd_evacuation import CrowdEvacuation, CrowdEvacuationSettings
 from agents.flow_evacuation import FlowEvacuation, RouteTargetError
 from agents.population import HouseholdPopulation, default_premovement_median_s, synthesize_households
 from geometry.site import CameraSpec, Device, DeviceKind, Site, SiteError
@@ -232,6 +233,24 @@ def _add_evacuation(run: BuiltRun) -> None:
         premovement_sigma=pop.premovement.sigma,
         premovement_min_s=pop.premovement.min_s,
     )
+    ev = scenario.evacuation
+    assert ev is not None
+    if ev.model == "crowd":
+        settings = CrowdEvacuationSettings(dt=ev.step_s, exit_choice=ev.exit_choice,
+                                           assistance_delay_s=ev.assistance_delay_s)
+        try:
+            crowd = CrowdEvacuation(site, run.population, targets=_targets(scenario, site), settings=settings,
+                                    rng=run.twin.rng("crowd"))
+        except (ValueError, SiteError) as exc:
+            raise ScenarioError([f"field 'evacuation': {exc}"]) from None
+        known = crowd.route_targets()
+        bad = [f"field 'injects.{k}.target': {inj.target!r} is no stair, landing or exit of an occupied building "
+               "and no evacuation target (the crowd model can block only those)"
+               for k, inj in enumerate(scenario.injects) if inj.action in ("block", "reopen") and inj.target not in known]
+        if bad:
+            raise ScenarioError(bad)
+        run.components["evacuation"] = run.twin.add(crowd)
+        return
     try:
         comp = FlowEvacuation(graph, run.population, targets=_targets(scenario, site))
     except RouteTargetError as exc:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import yaml
 
+from agents.crowd_evacuation import CrowdEvacuation
 from scenarios.builder import BuiltRun, build_run
 from scenarios.metrics import compute_metrics
 from scenarios.schema import Scenario
@@ -50,6 +52,68 @@ def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int,
     )
     body = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     path.write_text(header + body, encoding="utf-8")
+
+
+def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
+    """Crowd-model figures beyond the event metrics: queueing per person (s), peak density and
+    Fruin level of service per building, pre-movement and walking times, the model's settings."""
+    from agents.crowd_metrics import density_maps, fruin_los
+
+    q = evac.queue_times()
+    walked = evac.t_building_out - evac.t_start
+    out: dict[str, Any] = {
+        "model": "collision-free speed model (Tordeux et al. 2016) on multi-level atlases",
+        "settings": {"dt_s": evac.settings.dt, "exit_choice": evac.settings.exit_choice,
+                     "assistance_delay_s": evac.settings.assistance_delay_s},
+        "people": int(len(q)),
+        "queue_s": {"p50": _r(np.quantile(q, 0.5)), "p95": _r(np.quantile(q, 0.95)), "max": _r(q.max())} if len(q) else {},
+        "walk_to_exit_s": {"p50": _r(np.nanquantile(walked, 0.5)), "p95": _r(np.nanquantile(walked, 0.95))}
+        if np.isfinite(walked).any() else {},
+        "buildings": {},
+    }
+    for bid, m in evac.models.items():
+        if not m._trace:
+            continue
+        peak, _ = density_maps(m.trace(), window_m=1.0)
+        pk = float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
+        out["buildings"][bid] = {"peak_density_p_m2": _r(pk), "fruin_los": str(fruin_los(pk)),
+                                 "queue_s_p95": _r(np.quantile(q[evac.members[bid]], 0.95))}
+    return out
+
+
+def _r(x: float) -> float:
+    return round(float(x), 2)
+
+
+def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = False, pictures: int = 3) -> None:
+    """``people.parquet`` (one row per person: building, unit, profile, times, queueing), the
+    evacuation curves by mobility profile, peak-density maps of the ``pictures`` slowest
+    buildings and of the estate, and on request a GIF of the slowest building."""
+    from agents.crowd_metrics import evacuation_curve
+    from viz.crowd_pictures import animate_trace, plot_density_map, plot_evacuation_curves
+
+    P = evac.people
+    prof = np.array([P.profile_names[int(k)] for k in P.profile])
+    pd.DataFrame({
+        "building": evac.person_building.astype(str), "unit": [P.unit_ids[k] for k in P.household],
+        "profile": prof, "age_y": P.age_years, "lives_alone": P.lives_alone, "v0_m_s": P.v0_m_s,
+        "premovement_s": evac.premovement_s, "t_start_s": evac.t_start, "t_building_out_s": evac.t_building_out,
+        "t_arrived_s": evac.t_arrived, "queue_s": evac.queue_times(),
+    }).to_parquet(out / "people.parquet", index=False)
+    curves = evacuation_curve(evac.t_building_out, groups=prof)
+    plot_evacuation_curves(curves, path=out / "evacuation_by_profile.png",
+                           title="Out of the building, by mobility profile")
+    rs = evac.rset()
+    slow = sorted(evac.models, key=lambda b: -(rs[b]["rset100_s"] if np.isfinite(rs[b]["rset100_s"]) else 1e18))
+    for bid in slow[:pictures]:
+        m = evac.models[bid]
+        if m._trace:
+            plot_density_map(m.trace(), path=out / f"density_{bid}.png",
+                             title=f"{bid}: peak density, storeys and unrolled stair flights")
+    if evac.outdoor is not None and evac.outdoor._trace:
+        plot_density_map(evac.outdoor.trace(), path=out / "density_estate.png", title="Estate: peak density")
+    if animation and slow and evac.models[slow[0]]._trace:
+        animate_trace(evac.models[slow[0]].trace(), path=out / f"animation_{slow[0]}.gif", title=slow[0], max_frames=300)
 
 
 def run_scenario(
@@ -90,7 +154,13 @@ def run_scenario(
         if scenario.outputs.fields:
             built.twin.recorder.write_fields(out / "fields")
             evac = built.components.get("evacuation")
-            if evac is not None:
+            if evac is not None and hasattr(evac, "node_table"):
                 evac.node_table().to_parquet(out / "fields" / "evacuation_nodes.parquet", index=False)
+    evac = built.components.get("evacuation")
+    if isinstance(evac, CrowdEvacuation):
+        metrics["crowd"] = crowd_summary(evac)
+        if out is not None:
+            write_crowd_outputs(evac, out, animation=scenario.outputs.animation)
+            (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return RunResult(out_dir=out, metrics=metrics, events=events, built=built,
                      wall_s=time.perf_counter() - started)

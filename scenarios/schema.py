@@ -253,19 +253,28 @@ class InterventionSpec(_Strict):
 
 class EvacuationSpec(_Strict):
     """The evacuation model. ``flow``: the SFPE hydraulic network-flow model (fast, coarse;
-    agents.flow_evacuation). Targets: assembly points (default) or gates."""
+    agents.flow_evacuation). ``crowd``: the microscopic crowd model, every resident walking
+    through the storeys, stairs and estate (agents.crowd_evacuation). Targets: assembly points
+    (default) or gates. Crowd options: ``exit_choice`` (``nearest`` or ``quickest``, the least
+    estimated time including queues), ``step_s`` the crowd model's time step (s),
+    ``assistance_delay_s`` until a helper reaches a person who needs help and lives alone."""
 
-    model: Literal["flow"] = "flow"
+    model: Literal["flow", "crowd"] = "flow"
     targets: Literal["assembly", "gates"] = "assembly"
+    exit_choice: Literal["nearest", "quickest"] = "nearest"
+    step_s: float = Field(default=0.05, gt=0, le=0.2)
+    assistance_delay_s: float = Field(default=480.0, ge=0)
 
 
 class OutputSpec(_Strict):
-    """What a run writes besides ``metrics.json`` and ``events.parquet``."""
+    """What a run writes besides ``metrics.json`` and ``events.parquet``. ``animation``: a GIF
+    of the crowd in the most crowded building (crowd model only)."""
 
     snapshot_every_s: float | None = Field(default=60.0, gt=0)
     scene: bool = True
     site_map: bool = True
     fields: bool = True
+    animation: bool = False
 
 
 class Scenario(_Strict):

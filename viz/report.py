@@ -95,6 +95,22 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
                for b in metrics["bottlenecks"]]
     inj_rows = [[i["t"], i["action"], i["target"]] for i in metrics["injects"]]
     desc = html.escape(getattr(scenario, "description", "") or "")
+    crowd = metrics.get("crowd")
+    if crowd:
+        model = ("microscopic crowd model: collision-free speed model (Tordeux, Chraibi &amp; Seyfried 2016) with "
+                 f"stairs and landings, crowd step {crowd['settings']['dt_s']} s, exit choice "
+                 f"{html.escape(str(crowd['settings']['exit_choice']))}")
+        q = crowd.get("queue_s", {})
+        c_rows = [[b, v["peak_density_p_m2"], v["fruin_los"], v["queue_s_p95"]] for b, v in crowd["buildings"].items()]
+        crowd_html = (f"<h2>Crowd</h2><p>Queueing time per person (walking below 30 % of one's own speed): "
+                      f"median {q.get('p50')} s, 95th percentile {q.get('p95')} s, longest {q.get('max')} s.</p>"
+                      + _table(["building", "peak density (p/m², 1 m bins)", "Fruin LoS", "queueing p95 (s)"], c_rows)
+                      + _img(out_dir / "evacuation_by_profile.png", "Out of the building by mobility profile")
+                      + "".join(_img(p, f"Peak density: {p.stem.removeprefix('density_')}")
+                                for p in sorted(out_dir.glob("density_*.png"))))
+    else:
+        model = "SFPE hydraulic network-flow (Gwynne &amp; Rosenbaum, SFPE Handbook 5th ed., ch. 59)"
+        crowd_html = ""
     doc = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Shoumen report — {html.escape(str(run.get('scenario', '')))}</title>
 <style>
@@ -108,8 +124,7 @@ figure {{ margin: 1em 0; }} img {{ max-width: 100%; border: 1px solid #ddd; }}
 <h1>Evacuation report — {html.escape(str(run.get('scenario', '')))}</h1>
 <p>{desc}</p>
 <p>Site <b>{html.escape(str(run.get('site', '')))}</b>; seed {run.get('seed')}, replication {run.get('replication')};
-time step {run.get('dt_s')} s; simulated {metrics.get('simulated_s')} s. Model: SFPE hydraulic network-flow
-(Gwynne &amp; Rosenbaum, SFPE Handbook 5th ed., ch. 59).</p>
+time step {run.get('dt_s')} s; simulated {metrics.get('simulated_s')} s. Model: {model}.</p>
 <div>
 <span class="kpi">occupants<b>{est['occupants']:,}</b></span>
 <span class="kpi">reached a target<b>{est['arrived']:,}</b></span>
@@ -123,6 +138,7 @@ time step {run.get('dt_s')} s; simulated {metrics.get('simulated_s')} s. Model: 
 <h2>Bottlenecks</h2>
 <p>Ranked by total queueing time (person-seconds) at the node.</p>
 {_table(['node', 'kind', 'max queue (persons)', 'passed (persons)', 'mean wait (s)', 'queueing (person·s)'], bn_rows)}
+{crowd_html}
 <h2>Injects</h2>
 {_table(['t (s)', 'action', 'target'], inj_rows) if inj_rows else '<p>None.</p>'}
 <h2>Site</h2>
