@@ -371,9 +371,15 @@ def step(
             qy = portal_A[p, 1, 0] * nxp + portal_A[p, 1, 1] * nyp + portal_b[p, 1]
             f = target[a]
             qok = _cell_ok(walk, ox, oy, h, qx, qy)
-            qi = int((qx - ox) / h) if qok else 0
-            qj = int((qy - oy) / h) if qok else 0
-            if not qok or not (dist[f, qj, qi] + portal_cost < dist[f, cj, ci] + portal_tol):
+            dq = np.inf
+            if qok:  # the far side's distance: least over its cell and the 8 around (off-centre landings)
+                qi = int((qx - ox) / h)
+                qj = int((qy - oy) / h)
+                for jj in range(max(qj - 1, 0), min(qj + 2, ny)):
+                    for ii in range(max(qi - 1, 0), min(qi + 2, nx)):
+                        if walk[jj, ii] and dist[f, jj, ii] < dq:
+                            dq = dist[f, jj, ii]
+            if not qok or not (dq + portal_cost < dist[f, cj, ci] + portal_tol):
                 # not on the way for this agent: it may stand on the band, not be carried
                 x[a] = nxp
                 y[a] = nyp

@@ -184,7 +184,8 @@ def _check_references(scenario: Scenario, site: Site, graph: nx.Graph) -> None:
             need_building(f"population.buildings.{k}", b)
     for k, inj in enumerate(scenario.injects):
         if inj.action in ("block", "reopen"):
-            if inj.target not in stair_ids and inj.target not in graph:
+            crowd = scenario.evacuation is not None and scenario.evacuation.model == "crowd"
+            if not crowd and inj.target not in stair_ids and inj.target not in graph:  # crowd: checked on build
                 problems.append(f"field 'injects.{k}.target': {inj.target!r} is not a stair, exit, gate or node of the site")
         elif inj.target != "estate":
             need_building(f"injects.{k}.target", inj.target)
