@@ -133,29 +133,43 @@ def wall_distance(walk: np.ndarray, wallf: np.ndarray, ox: float, oy: float, h: 
 
 @nb.njit(cache=True)
 def build_cells(x: np.ndarray, y: np.ndarray, state: np.ndarray, ox: float, oy: float, cs: float,
-                ncx: int, ncy: int, start: np.ndarray, order: np.ndarray) -> None:
-    """Cell lists of the walking agents by counting sort: the agents of cell c are
-    ``order[start[c]:start[c + 1]]`` (ascending agent index, so the result is deterministic).
-    Neighbour loops then read contiguous sorted copies, which keeps them in cache."""
-    nc = ncx * ncy
-    start[:] = 0
-    for a in range(x.shape[0]):
-        if state[a] != WALKING:
-            continue
-        ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
-        cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
-        start[cj * ncx + ci + 1] += 1
-    for c in range(nc):
-        start[c + 1] += start[c]
-    fill = start[:nc].copy()
+                ncx: int, ncy: int, cstart: np.ndarray, ccount: np.ndarray, order: np.ndarray,
+                touched: np.ndarray, nt_prev: int) -> tuple[int, int]:
+    """Cell lists of the walking agents by a counting sort over the *occupied* cells only: the
+    agents of cell c are ``order[cstart[c]:cstart[c] + ccount[c]]`` (ascending agent index, so
+    the result is deterministic). ``touched[:nt]`` lists the occupied cells; the previous
+    step's (``nt_prev``) are cleared first, so a step costs O(agents), not O(cells) — large
+    estate grids with few walkers stay cheap. Returns (walking agents, occupied cells)."""
+    for k in range(nt_prev):
+        ccount[touched[k]] = 0
+    nt = 0
+    m = 0
     for a in range(x.shape[0]):
         if state[a] != WALKING:
             continue
         ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
         cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
         c = cj * ncx + ci
-        order[fill[c]] = a
-        fill[c] += 1
+        if ccount[c] == 0:
+            touched[nt] = c
+            nt += 1
+        ccount[c] += 1
+        m += 1
+    run = 0
+    for k in range(nt):
+        c = touched[k]
+        cstart[c] = run
+        run += ccount[c]
+        ccount[c] = 0  # refilled below
+    for a in range(x.shape[0]):
+        if state[a] != WALKING:
+            continue
+        ci = min(max(int((x[a] - ox) / cs), 0), ncx - 1)
+        cj = min(max(int((y[a] - oy) / cs), 0), ncy - 1)
+        c = cj * ncx + ci
+        order[cstart[c] + ccount[c]] = a
+        ccount[c] += 1
+    return m, nt
 
 
 @nb.njit(cache=True, inline="always")
@@ -181,7 +195,8 @@ def step(
     ox: float, oy: float, h: float,
     T: float, a_n: float, D_n: float, reach_n: float, a_w: float, D_w: float, r_max: float, look_max: float,
     noise_sigma: float, noise: np.ndarray, jitter: np.ndarray,
-    head: np.ndarray, nxt: np.ndarray, ncx: int, ncy: int, cs: float,
+    cstart: np.ndarray, ccount: np.ndarray, touched: np.ndarray, nt_prev: np.ndarray,
+    nxt: np.ndarray, ncx: int, ncy: int, cs: float,
     nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool, tau: float,
     period: float, slow_frac: float, portal_tol: float, portal_cost: float,
 ) -> int:
@@ -190,8 +205,9 @@ def step(
     Fields ``e0x, e0y, dist`` are stacked [F, ny, nx]; ``target[a]`` picks the agent's field.
     ``sdx, sdy`` [ny, nx]: downhill unit vector of stair cells (0 elsewhere). ``portal_*``: see
     the module docstring (``portal_count[p]`` counts the agents carried). ``noise``/``jitter``:
-    per-agent standard normal / uniform [0, 1) draws for this step; ``head`` [ncx * ncy + 1],
-    ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch; cells of ``cs`` >= the largest
+    per-agent standard normal / uniform [0, 1) draws for this step; ``cstart``, ``ccount``,
+    ``touched`` [ncx * ncy] (``ccount`` zero at first) and ``nt_prev`` [1] (0 at first) the cell
+    lists kept between steps; ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch; cells of ``cs`` >= the largest
     repulsion range. ``r_max``: the largest radius; ``look_max`` (m): the farthest centre
     distance that can limit a speed (2 r_max + vmax T). ``t_slow[a]`` accumulates the time walked below ``slow_frac`` of the
     agent's speed limit (queueing)."""
@@ -201,8 +217,8 @@ def step(
     for a in range(n):
         if state[a] == WAITING and t >= start[a] - 1e-9:
             state[a] = WALKING
-    build_cells(x, y, state, ox, oy, cs, ncx, ncy, head, nxt)
-    m = head[ncx * ncy]  # walking agents, sorted by cell in nxt[:m]
+    m, nt = build_cells(x, y, state, ox, oy, cs, ncx, ncy, cstart, ccount, nxt, touched, nt_prev[0])
+    nt_prev[0] = nt  # walking agents sorted by cell in nxt[:m]
     sx = np.empty(m)
     sy = np.empty(m)
     sr = np.empty(m)
@@ -244,7 +260,7 @@ def step(
                 if cw < 0:
                     continue
                 c2 = cj2 * ncx + cw
-                for k in range(head[c2], head[c2 + 1]):
+                for k in range(cstart[c2], cstart[c2] + ccount[c2]):
                     b = nxt[k]
                     if b != a:
                         dx = xa - (sx[k] + shift)
@@ -316,7 +332,7 @@ def step(
                     if cw < 0:
                         continue
                     c2 = cj2 * ncx + cw
-                    for k in range(head[c2], head[c2 + 1]):
+                    for k in range(cstart[c2], cstart[c2] + ccount[c2]):
                         b = nxt[k]
                         if b != a:
                             dx = sx[k] + shift - xa
@@ -392,7 +408,7 @@ def step(
             for cj2 in range(max(qcj - 1, 0), min(qcj + 2, ncy)):
                 for ci2 in range(max(qci - 1, 0), min(qci + 2, ncx)):
                     c2 = cj2 * ncx + ci2
-                    for k in range(head[c2], head[c2 + 1]):
+                    for k in range(cstart[c2], cstart[c2] + ccount[c2]):
                         b = nxt[k]
                         if b != a and state[b] == WALKING:
                             ddx = x[b] - qx

@@ -137,7 +137,8 @@ class CrowdModel:
     agents walk there at their own stair descent/ascent speeds. ``portals``: see
     :class:`Portals`. ``exit_choice``: ``"nearest"`` (shortest walk) or ``"quickest"`` (least
     estimated time including the queue, re-decided every ``choice_every_s``; see
-    :meth:`choose_exits`). ``periodic_x``: the grid wraps in x (fundamental-diagram runs);
+    :meth:`choose_exits`). ``exit_capacity``: p/s per exit id for that choice (default 1.3 p/(m s) x the exit's width).
+    ``periodic_x``: the grid wraps in x (fundamental-diagram runs);
     ``desired``: a fixed direction field ``(ux, uy)`` [ny, nx] instead of exits (then
     ``exits`` is ignored and nobody leaves). ``trace_every_s``: record positions for
     :meth:`trace` every so many seconds (0 = off)."""
@@ -157,6 +158,7 @@ class CrowdModel:
         periodic_x: bool = False,
         desired: tuple[np.ndarray, np.ndarray] | None = None,
         trace_every_s: float = 0.0,
+        exit_capacity: Mapping[str, float] | None = None,
     ) -> None:
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= 0.5):
             raise ValueError(f"CrowdModel: dt must be a number of seconds in (0, 0.5], got {dt!r}")
@@ -199,6 +201,13 @@ class CrowdModel:
         self._links = self._portal_links()
         self.portal_count = np.zeros(len(portals.ids), dtype=np.int64)
         self.exit_widths_m = [self._front_width(mk) for mk in self.exit_masks]
+        #: Capacity (p/s) of the route through each exit for the quickest choice: the exit's own
+        #: (1.3 p/(m s) x width) unless ``exit_capacity`` names a narrower element on the way.
+        self.exit_capacity = [EXIT_SPECIFIC_FLOW * w for w in self.exit_widths_m]
+        for eid, c in (exit_capacity or {}).items():
+            if not (isinstance(c, (int, float)) and c > 0):
+                raise ValueError(f"CrowdModel: exit_capacity[{eid!r}] must be > 0 p/s, got {c!r}")
+            self.exit_capacity[self.exit_index(eid)] = float(c)
         self.closed: set[str] = set()
         self.blocked: set[str] = set()
         self.t = 0.0
@@ -477,12 +486,14 @@ class CrowdModel:
 
     def choose_exits(self) -> None:
         """Quickest exit choice: every free-choice agent inside takes the open exit k with the
-        least estimated time E_k = max(d_k / v0, Q_k / C_k), d_k its level-equivalent walking
-        distance (stairs weighted by :data:`STAIR_COST`), Q_k the number of agents heading for k
-        that are nearer to it, C_k = 1.3 p/(m s) x the exit width the capacity. The queue
-        drains while one walks, hence the maximum (the "locally quickest" route idea of
-        Kretz 2009, "Pedestrian traffic: on the quickest path", J. Stat. Mech. P03012, with the
-        SFPE door capacity). An agent switches only when that saves at least 10 % and 3 s."""
+        least estimated time E_k = max(d_k / v0, t1_k + Q_k / C_k): d_k its level-equivalent
+        walking distance (stairs weighted by :data:`STAIR_COST`), Q_k the number walking to k
+        nearer to it than this agent, t1_k when the first of them gets there (d_min / v0), C_k
+        the route's capacity (1.3 p/(m s) x the exit width, or the narrower ``exit_capacity``
+        given, e.g. the stair's): a fluid queue that starts discharging when its first member
+        arrives (the "locally quickest" route idea of Kretz 2009, "Pedestrian traffic: on the
+        quickest path", J. Stat. Mech. P03012, with SFPE capacities). An agent switches only when that
+        saves at least 10 % and 3 s."""
         if self._desired is not None or len(self.exit_ids) < 2:
             return
         inside = np.flatnonzero((self.state == K.WAITING) | (self.state == K.WALKING))
@@ -502,8 +513,10 @@ class CrowdModel:
             heading = self.target[inside] == k + 1
             dq = np.sort(d[heading & (self.state[inside] == K.WALKING)])
             q = np.searchsorted(dq, d, side="left")
-            cap = EXIT_SPECIFIC_FLOW * self.exit_widths_m[k]
-            est[k] = np.maximum(d / v, q / cap)
+            cap = self.exit_capacity[k]
+            # the bottleneck discharges from when the first of those ahead gets there
+            first = dq[0] / v if dq.size else d / v
+            est[k] = np.maximum(d / v, np.minimum(first, d / v) + q / cap)
         free = self.free_choice[inside]
         best = np.argmin(est, axis=0)
         cur = self.target[inside] - 1
@@ -542,9 +555,15 @@ class CrowdModel:
         if self.trace_every_s > 0 and self.t >= self._next_trace - 1e-9:
             self._record()
             self._next_trace = self.t + self.trace_every_s
-        cs, look, reach, ncx, ncy = self._grid()
+        if getattr(self, "_grid_n", -1) != n:
+            self._grid_cache = self._grid()
+            self._grid_n = n
+        cs, look, reach, ncx, ncy = self._grid_cache
         if getattr(self, "_scratch_n", -1) != n or self._scratch_cells != ncx * ncy:
-            self._head = np.empty(ncx * ncy + 1, dtype=np.int64)
+            self._cstart = np.zeros(ncx * ncy, dtype=np.int64)
+            self._ccount = np.zeros(ncx * ncy, dtype=np.int64)
+            self._touched = np.zeros(ncx * ncy, dtype=np.int64)
+            self._nt_prev = np.zeros(1, dtype=np.int64)
             self._nxt = np.empty(n, dtype=np.int64)
             self._nex = np.zeros(n)
             self._ney = np.zeros(n)
@@ -562,7 +581,7 @@ class CrowdModel:
                      P.lab, P.A, P.b, self.portal_count,
                      float(r.origin[0]), float(r.origin[1]), float(r.cell_size_m),
                      p.time_gap_s, p.a_neighbour, p.d_neighbour_m, reach, p.a_wall, p.d_wall_m, rmax, look,
-                     p.noise_rad, noise, jitter, self._head, self._nxt, ncx, ncy, cs, self._nex, self._ney, self._prio,
+                     p.noise_rad, noise, jitter, self._cstart, self._ccount, self._touched, self._nt_prev, self._nxt, ncx, ncy, cs, self._nex, self._ney, self._prio,
                      bool(p.priority), float(p.accel_time_s), self.period, SLOW_FRACTION,
                      PORTAL_TOL_M, PORTAL_COST_M)
         self.t += self.dt
@@ -605,6 +624,7 @@ class CrowdModel:
         self._trace = list(st["trace"])
         self.rng.bit_generator.state = st["rng"]
         self._scratch_n = -1
+        self._grid_n = -1
         self._update_fields()
 
     # ------------------------------------------------------------------ results

@@ -19,7 +19,10 @@ who need help (documented assumptions, scenario settings):
   programme documents in ``shared/domain.md`` report), then walks at their own speeds.
 * Wheelchair users (stair speed 0 in the demographics: cannot use stairs unaided) are carried
   down by helpers at ``assisted_stair_m_s`` (0.3 m/s along the slope, an assumption in the low
-  range of assisted stair descents) and occupy a disc of 0.35 m radius (chair plus helper).
+  range of assisted stair descents) and occupy a disc of 0.3 m radius: a manual wheelchair is
+  about 0.6-0.7 m wide (ISO 7176-5 envelope) and the helper pushes from behind.
+* People start at random spots of their flat that are at least 0.5 m from walls and connected to
+  the exits without gaps narrower than ~0.75 m (synthetic floor plans can leave slivers).
 
 Merging at landings: a storey's flow enters the stair only where the landing is free (the
 portal rule of :mod:`agents._crowd_kernel`), so floor and stair flows share the landing by who
@@ -68,7 +71,7 @@ from twin.events import (
 if TYPE_CHECKING:
     from twin.core import Twin
 
-__all__ = ["CrowdEvacuation", "CrowdEvacuationSettings"]
+__all__ = ["CrowdEvacuation", "CrowdEvacuationSettings", "route_capacities"]
 
 _NOT_YET = 1e12  # start time before the alarm reaches a person (s)
 
@@ -88,7 +91,7 @@ class CrowdEvacuationSettings:
     exit_choice: str = "nearest"
     assistance_delay_s: float = 480.0
     assisted_stair_m_s: float = 0.3
-    wheelchair_radius_m: float = 0.35
+    wheelchair_radius_m: float = 0.3
     radius_m: float = 0.2
     trace_every_s: float = 2.0
     to_targets: bool = True
@@ -160,8 +163,8 @@ class CrowdEvacuation:
             a = building_atlas(site, bid, cell_size_m=s.cell_size_m)
             m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, dt=s.dt, params=s.params,
                            rng=g.integers(2**63), stairs=a.stairs, portals=a.portals, exit_choice=s.exit_choice,
-                           trace_every_s=s.trace_every_s)
-            x, y = _spots(a, [population.unit_ids[k] for k in hh[idx]], hh[idx], g)
+                           trace_every_s=s.trace_every_s, exit_capacity=route_capacities(site, bid))
+            x, y = _spots(a, [population.unit_ids[k] for k in hh[idx]], hh[idx], g, _roomy(a, m))
             m.add_agents(x, y, v0=v0[idx], radius=rad[idx], start_s=_NOT_YET, v_down=vd[idx], v_up=vu[idx])
             self.atlases[bid] = a
             self.models[bid] = m
@@ -440,9 +443,49 @@ class CrowdEvacuation:
         self._rng.bit_generator.state = st["rng"]
 
 
-def _spots(a: BuildingAtlas, units: list[str], hh: np.ndarray, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def route_capacities(site: Site, building_id: str) -> dict[str, float]:
+    """Capacity (p/s) of the way out through each exit of a building with stairs: the lesser of
+    the door's and the stair's nearest to it, SFPE maximum specific flows (Gwynne & Rosenbaum,
+    SFPE Handbook ch. 59): 1.3 p/(m s) for doors and 1.01 p/(m s) for 7/11 stairs, on the
+    effective widths (clear width less 0.15 m per side)."""
+    b = site.building(building_id)
+    out: dict[str, float] = {}
+    for e in b.exits:
+        cap = 1.3 * max(e.width_m - 0.3, 0.3)
+        if b.stairs and b.storeys > 1:
+            st = min(b.stairs, key=lambda s: e.position.distance(s.position))
+            cap = min(cap, 1.01 * max(st.width_m - 0.3, 0.3))
+        out[e.id] = cap
+    return out
+
+
+def _roomy(a: BuildingAtlas, m: CrowdModel) -> np.ndarray:
+    """Cells at least 0.5 m (cell centres) from any wall from which an exit can be reached
+    without squeezing through a gap narrower than ~0.75 m: where people start, so nobody (and
+    no wheelchair) starts in a sliver of a synthetic floor plan."""
+    from geometry.distance import distance_field, wall_distance_field
+    from geometry.raster import LevelRaster
+
+    r = a.raster
+    wide = r.walkable & (wall_distance_field(r.walkable, r.cell_size_m) >= 0.5 - 1e-9)
+    # portal bands and exits stay passable (they lie against walls by construction)
+    wide |= (a.portals.lab >= 0) | r.exits
+    links = m._links
+    if links is not None:
+        flat = wide.ravel()
+        keep = flat[links[0]] & flat[links[1]]
+        links = (links[0][keep], links[1][keep], links[2][keep])
+    tgt = r.exits & wide
+    if not tgt.any():
+        return wide
+    d = distance_field(LevelRaster(wide, r.origin, r.cell_size_m), targets=tgt, links=links)
+    return np.isfinite(d)
+
+
+def _spots(a: BuildingAtlas, units: list[str], hh: np.ndarray, g: np.random.Generator,
+           roomy: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """A free spot per person inside their flat: random cells at least 0.5 m from the others of
-    the household."""
+    the household, preferably ``roomy`` ones (see :func:`_roomy`)."""
     x = np.empty(len(units))
     y = np.empty(len(units))
     cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -453,7 +496,11 @@ def _spots(a: BuildingAtlas, units: list[str], hh: np.ndarray, g: np.random.Gene
             cx, cy = a.unit_cells(u)
             if cx.size == 0:
                 raise ValueError(f"{a.building}: unit {u} has no walkable floor in the atlas")
-            # keep away from walls: cells whose 8 neighbours are walkable
+            if roomy is not None:
+                i, j = a.raster.world_to_cell(cx, cy)
+                ok = roomy[j, i]
+                if ok.any():
+                    cx, cy = cx[ok], cy[ok]
             cache[u] = (cx, cy)
         cx, cy = cache[u]
         mine = taken.setdefault(hk, [])

@@ -126,7 +126,7 @@ def room_case(w: float, h: float, n: int, doors: list[tuple[str, float]], seed: 
     p = scatter(margin, margin, w - margin, h - margin, n, rng)
     v0 = np.full(n, V0_MPS)
     spec = {"room_m": [w, h], "walkable": walk, "exits": exits,
-            "exit_width_m": float(sum(d for _, d in doors)), "n": n}
+            "exit_width_m": float(sum(d for _, d in doors)), "n": n, "seed": seed}
     return spec, {"x": p[:, 0].copy(), "y": p[:, 1].copy(), "v0": v0}
 
 
@@ -188,7 +188,8 @@ def child_shoumen(spec: dict[str, Any], ag: dict[str, np.ndarray], cap_s: float,
     else:
         r = rasterize_polygons([box(*b) for b in spec["walkable"]], exits=[box(*b) for b in spec["exits"].values()],
                                cell_size_m=CELL_M)
-        m = CrowdModel(r, exits={k: box(*b) for k, b in spec["exits"].items()}, dt=SHOUMEN_DT, rng=0)
+        m = CrowdModel(r, exits={k: box(*b) for k, b in spec["exits"].items()}, dt=SHOUMEN_DT,
+                       rng=int(spec.get("seed", 0)))
         m.add_agents(ag["x"], ag["y"], v0=ag["v0"], radius=RADIUS_M)
     t_build = time.perf_counter() - t0
     n = m.n

@@ -1,6 +1,7 @@
 """The static site: data model, import/export, sample community, navigation graph, level
 rasters and distance fields."""
 
+from geometry.atlas import AtlasRegion, BuildingAtlas, Portals, building_atlas, flight_length_m
 from geometry.cityjson import import_cityjson
 from geometry.distance import descent_directions, distance_field, wall_distance_field
 from geometry.floorplan import StoreyLayout, storey_layout
@@ -39,6 +40,11 @@ from geometry.site import (
 
 __all__ = [
     "ACCESS_TYPES",
+    "AtlasRegion",
+    "BuildingAtlas",
+    "Portals",
+    "building_atlas",
+    "flight_length_m",
     "Building",
     "BuildingExit",
     "BuildingUse",

@@ -50,26 +50,49 @@ def test_demo_prints_summary_and_writes_results(demo: tuple[Path, subprocess.Com
     resolved = yaml.safe_load((out / "scenario.yaml").read_text())
     assert resolved["seed"] == m["run"]["seed"]
     assert (out / "fields").is_dir() and any((out / "fields").glob("*.npz"))
-    nodes = pd.read_parquet(out / "fields" / "evacuation_nodes.parquet")
-    snap = np.load(sorted((out / "fields").glob("*.npz"))[-1])
-    assert len(nodes) == snap["evacuation.queue"].shape[0]
-    assert set(nodes.loc[nodes["kind"] == "assembly", "node"]) == {"SQ1", "GR1"}
-    arrived = dict(zip(nodes["node"], snap["evacuation.arrived"]))
-    assert arrived["SQ1"] + arrived["GR1"] == pytest.approx(est["arrived"], abs=1.0)
+    # the crowd model's own results: every person, the pictures planners look at
+    people = pd.read_parquet(out / "people.parquet")
+    assert len(people) == est["occupants"]
+    assert people["t_arrived_s"].notna().all()
+    assert (people["t_building_out_s"] >= people["t_start_s"]).all()
+    assert (out / "evacuation_by_profile.png").is_file() and (out / "density_estate.png").is_file()
+    assert len(list(out.glob("density_B*.png"))) == 3
+    assert m["crowd"]["queue_s"]["p95"] > 0
     html = (out / "report.html").read_text()
     assert "RSET" in html and "data:image/png;base64" in html
 
 
-def test_same_seed_same_metrics_different_seed_differs(tmp_path: Path,
-                                                      demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
-    cwd, _ = demo
-    first = (cwd / "results" / "demo" / "metrics.json").read_text()
-    again = shoumen("run", "sample-evacuation", "--out", "again", "--no-pictures", cwd=tmp_path)
+SMALL_CROWD = """
+name: small-crowd
+site:
+  sample: true
+seed: 11
+duration_s: 1500
+population:
+  time_of_day: "03:00"
+  buildings: [B13]
+alarm:
+  scope: estate
+evacuation:
+  model: crowd
+outputs:
+  scene: false
+  site_map: false
+  fields: false
+"""
+
+
+def test_same_seed_same_metrics_different_seed_differs(tmp_path: Path) -> None:
+    scen = tmp_path / "small.yaml"
+    scen.write_text(SMALL_CROWD)
+    first = shoumen("run", str(scen), "--out", "first", "--no-pictures", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = shoumen("run", str(scen), "--out", "again", "--no-pictures", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert (tmp_path / "again" / "metrics.json").read_text() == first
-    other = shoumen("run", "sample-evacuation", "--out", "other", "--seed", "99", "--no-pictures", cwd=tmp_path)
+    assert (tmp_path / "again" / "metrics.json").read_text() == (tmp_path / "first" / "metrics.json").read_text()
+    other = shoumen("run", str(scen), "--out", "other", "--seed", "99", "--no-pictures", cwd=tmp_path)
     assert other.returncode == 0, other.stderr
-    assert (tmp_path / "other" / "metrics.json").read_text() != first
+    assert (tmp_path / "other" / "metrics.json").read_text() != (tmp_path / "first" / "metrics.json").read_text()
 
 
 def test_every_library_scenario_runs(tmp_path: Path) -> None:

@@ -14,15 +14,16 @@ uphill; +x for R3), with a level landing 1 m long before it and 1 m after it, th
 On stair cells the model caps the speed at the person's own ``v_up`` (direction against the
 downhill vector) or ``v_down``; speeds are m/s along the slope, so the 10 m slope length is the
 strip's length. Given speeds (Fruin 1971, "Pedestrian planning and design"; SFPE Handbook of
-Fire Protection Engineering, 5th ed., ch. 64 (Gwynne & Rosenbaum): ascent 0.4-0.6 m/s, descent
+Fire Protection Engineering, the hydraulic-model chapter (Gwynne & Rosenbaum): ascent 0.4-0.6 m/s, descent
 0.6-0.8 m/s along the slope): the middles, 0.5 m/s up and 0.7 m/s down, and both ends of each
 band; free speed on the landings 1.34 m/s (Weidmann 1993). The other stair speed is set to a
 different value (0.7 down while testing up, 0.5 up while testing down), so a model that picked
 the wrong one would fail. The person starts on the lower landing at a seed-dependent lateral
 position; its position is checked after every step (0.05 s): entering = first step after which
 its centre has x >= 0, leaving = first step after which x >= 10. Pass (RiMEA): |t - 10 m / v|
-<= 5 % of 10 m / v. Measured: 20.05 s (0.5 m/s up, +0.25 %), 14.35 s (0.7 m/s down, +0.45 %),
-all variants within +0.5 % (the step discretisation, 0.05 s, and the 0.1 rad heading noise).
+<= 5 % of 10 m / v. Measured (seeds 0-2): 20.00-20.15 s at 0.5 m/s up (20 s), 14.30-14.40 s at
+0.7 m/s down (14.29 s); every variant within 0 to +0.8 % (the step discretisation, 0.05 s, and
+the 0.1 rad heading noise).
 
 R4 fundamental diagram. RiMEA asks for a corridor 1000 m x 10 m "periodic or long enough"; here
 a periodic corridor 20 m x 10 m (``periodic_x=True``, walls at y = 0 and 10 m) with the fixed
@@ -81,7 +82,7 @@ nobody is stuck: everybody (100 + opposing) is out by 1,500 s, the time 200 pers
 if the corridor let only one person at a time walk its 10 m (200 x 10 m / 1.34 m/s = 1,490 s):
 slower than that, the corridor is effectively blocked. Each group leaves through its own exit.
 Measured completion times (s) for 0 / 10 / 50 / 100 opposing: seed 0 71.3 / 171.5 / 540.0 /
-~1,200 (everybody out at 1,214 s); seed 1 75.2 / 161.5 / 374.5 / 610.1; seed 2 72.7 / 164.6 /
+1,214.4; seed 1 75.2 / 161.5 / 374.5 / 610.1; seed 2 72.7 / 164.6 /
 400.5 / 814.8. The model passes N2.8 but counterflow is very slow: ten opposing persons already
 double the time, and with 100 against 100 the corridor stalls for minutes (seed 0: nobody
 through between t = 0 and 600 s) before the jam dissolves.
@@ -90,6 +91,7 @@ through between t = 0 and 600 s) before the jam dissolves.
 from __future__ import annotations
 
 import functools
+import itertools
 
 import numpy as np
 import pytest
@@ -160,7 +162,7 @@ def stair_time(*, up: bool, v_stair: float, seed: int) -> tuple[float, CrowdMode
 
 
 def test_r2_stair_cells_cover_10m_by_2m() -> None:
-    r, (sdx, sdy) = stair_strip(up=True)
+    _, (sdx, sdy) = stair_strip(up=True)
     mask = (sdx != 0) | (sdy != 0)
     assert mask.sum() * H * H == pytest.approx(STAIR_LEN * STAIR_W)
     assert (sdx[mask] == -1.0).all() and (sdy == 0).all()
@@ -201,7 +203,7 @@ def weidmann(rho: float) -> float:
 def fd_lattice(rho: float, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Exactly rho x 200 m² positions on a jittered lattice of columns across the corridor
     (module docstring); also returns the smallest centre distance before jitter (m)."""
-    n = int(round(rho * FD_W * FD_L))
+    n = round(rho * FD_W * FD_L)
     best: tuple[float, int] | None = None
     for nc in range(2, n + 1, 2):
         if n % nc:
@@ -235,7 +237,7 @@ def fd_speed(rho: float, seed: int) -> float:
     x, y, _ = fd_lattice(rho, seed)
     m.add_agents(x, y, v0=V_FREE, radius=RADIUS)
     m.run(FD_WARMUP_S, stop_when_empty=False)
-    k = int(round(FD_SAMPLE_S / m.dt))
+    k = round(FD_SAMPLE_S / m.dt)
     samples = []
     while m.t < FD_WARMUP_S + FD_MEASURE_S - 1e-9:
         xb, yb = m.x.copy(), m.y.copy()
@@ -271,7 +273,7 @@ def _fd_speeds(seed: int) -> list[float]:
 def test_r4_speed_falls_monotonically_with_density(seed: int) -> None:
     v = _fd_speeds(seed)
     table = ", ".join(f"{rho:g}: {s:.3f}" for rho, s in zip(FD_DENSITIES, v))
-    assert all(a > b for a, b in zip(v, v[1:])), f"seed {seed}: speeds (p/m²: m/s) {table}"
+    assert all(a > b for a, b in itertools.pairwise(v)), f"seed {seed}: speeds (p/m²: m/s) {table}"
     assert v[-1] >= 0.0
 
 
@@ -443,4 +445,4 @@ def test_n28_completion_time_rises_with_counterflow(seed: int) -> None:
     t = [float(np.max(n28_run(opp, seed).exit_times[:N28_N])) for opp in N28_OPPOSING]
     table = ", ".join(f"{o}: {x:.1f} s" for o, x in zip(N28_OPPOSING, t))
     assert np.isfinite(t).all(), f"seed {seed}: {table}"
-    assert all(a < b for a, b in zip(t, t[1:])), f"seed {seed}: completion times (opposing: s) {table}"
+    assert all(a < b for a, b in itertools.pairwise(t)), f"seed {seed}: completion times (opposing: s) {table}"

@@ -105,3 +105,73 @@ def test_crowd_inject_target_must_be_a_stair_exit_or_landing(tmp_path) -> None: 
     sc = parse_scenario(SCEN.format(target="J0001"), source="t.yaml")
     with pytest.raises(ScenarioError, match="injects.0.target"):
         run_scenario(sc, out_dir=tmp_path)
+
+
+def _highrise_model(site, **kw):  # type: ignore[no-untyped-def]
+    from agents.crowd import CrowdModel
+    from geometry.atlas import building_atlas
+
+    a = building_atlas(site, "B03")
+    m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, stairs=a.stairs,
+                   portals=a.portals, rng=3, **kw)
+    return a, m
+
+
+def test_blocked_stair_is_avoided_by_everybody_who_has_another(site) -> None:  # type: ignore[no-untyped-def]
+    a, m = _highrise_model(site)
+    units = [u for u in a.unit_ids if "-L06-" in u]
+    xs, ys = [], []
+    for u in units:
+        x, y = a.unit_cells(u)
+        xs.append(x[len(x) // 2])
+        ys.append(y[len(y) // 2])
+    m.add_agents(xs, ys, v0=1.3)
+    m.close_exit("B03-S1")  # smoke-logged: a named stair zone, not an exit
+    m.run(900.0)
+    assert m.remaining == 0
+    used = {pid for pid, c in zip(a.portals.ids, m.portal_count) if c > 0}
+    assert used and all(p.startswith("B03-S2") for p in used), used
+
+
+def test_quickest_exit_choice_spreads_a_crowd_over_both_stairs(site) -> None:  # type: ignore[no-untyped-def]
+    """60 people on one storey next to stair S1: 'nearest' sends them all down S1, 'quickest'
+    (queue-aware) sends some to S2."""
+    counts = {}
+    for mode in ("nearest", "quickest"):
+        from agents.crowd_evacuation import route_capacities
+
+        a, m = _highrise_model(site, exit_choice=mode, exit_capacity=route_capacities(site, "B03"))
+        lz = a.raster.zones["B03-S1-L08"]
+        # the flats nearest stair 1 on level 8
+        units = sorted((u for u in a.unit_ids if "-L08-" in u),
+                       key=lambda u: abs(float(np.mean(a.unit_cells(u)[0])) - float(np.mean(np.nonzero(lz)[1]) * 0.25)))[:6]
+        xs, ys = [], []
+        for u in units:
+            x, y = a.unit_cells(u)
+            pick = np.random.default_rng(0).choice(len(x), 10, replace=False)
+            xs += list(x[pick])
+            ys += list(y[pick])
+        m.add_agents(xs, ys, v0=1.3)
+        m.run(900.0)
+        assert m.remaining == 0
+        counts[mode] = m.exit_counts()
+    assert min(counts["nearest"].values()) <= 2, counts
+    assert min(counts["quickest"].values()) >= 8, counts
+
+
+@pytest.mark.parametrize("bid", ["B06", "B12"])
+def test_a_wheelchair_user_gets_out_of_every_flat(site, bid: str) -> None:  # type: ignore[no-untyped-def]
+    """Regression: synthetic floor plans leave slivers a wheelchair cannot pass; start spots
+    avoid them, and a wheelchair (r = 0.3 m) with its helper reaches the exit from every flat."""
+    from agents.crowd import CrowdModel
+    from agents.crowd_evacuation import _roomy, _spots
+    from geometry.atlas import building_atlas
+
+    a = building_atlas(site, bid)
+    m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, stairs=a.stairs,
+                   portals=a.portals, rng=3)
+    x, y = _spots(a, a.unit_ids, np.arange(len(a.unit_ids)), np.random.default_rng(0), _roomy(a, m))
+    m.add_agents(x, y, v0=0.8, radius=0.3, v_down=0.3, v_up=0.3, start_s=np.arange(len(x)) * 3.0)
+    m.run(4000.0)
+    stuck = [a.unit_ids[i] for i in np.flatnonzero(m.state != 2)]
+    assert not stuck, stuck
