@@ -9,9 +9,10 @@ One explicit-Euler step of the first-order model of Tordeux, Chraibi & Seyfried 
   over the neighbours j with d_ij < l_ij + ``reach`` (l_ij = r_i + r_j, d_ij centre distance;
   ``reach`` = 7 D by default, where the weight has fallen to a e^-7 < 1 % of |e0|); d_w the
   distance from the centre to the nearest non-walkable cell, n_w the unit vector away from it;
-* speed      v_i = min(vmax_i, max(0, s_i / T)) with s_i = min_j (d_ij - l_ij) over the
-  neighbours j ahead (e_i . (x_j - x_i) >= 0) whose centre lies in the agent's path
-  (|e_i^perp . (x_j - x_i)| <= l_ij); s_i = inf without one. vmax_i is the free speed v0_i on
+* speed      v_i = min(vmax_i, max(0, (s_i + tau_a v_l) / T)) with s_i = min_j (d_ij - l_ij)
+  over the neighbours j ahead (e_i . (x_j - x_i) >= 0) whose centre lies in the agent's path
+  (|e_i^perp . (x_j - x_i)| <= l_ij), s_i = inf without one, and v_l >= 0 the speed of that
+  leader (previous step) along e_i: anticipation after Xu, Chraibi & Seyfried (2021). vmax_i is the free speed v0_i on
   level ground and the agent's own stair descent or ascent speed on stair cells (by the sign of
   e_i . the cell's downhill direction);
 * move       x_i += v_i e_i dt.
@@ -198,7 +199,7 @@ def step(
     cstart: np.ndarray, ccount: np.ndarray, touched: np.ndarray, nt_prev: np.ndarray,
     nxt: np.ndarray, ncx: int, ncy: int, cs: float,
     nex: np.ndarray, ney: np.ndarray, prio: np.ndarray, use_prio: bool, tau: float,
-    period: float, slow_frac: float, portal_tol: float, portal_cost: float,
+    period: float, slow_frac: float, portal_tol: float, portal_cost: float, tau_a: float, push_until: np.ndarray,
 ) -> int:
     """Advance all agents from ``t`` to ``t + dt``; returns how many left through an exit.
 
@@ -298,9 +299,11 @@ def step(
         ey[a] = ney[a]
     sex = np.empty(m)
     sey = np.empty(m)
+    ssp = np.empty(m)
     for k in range(m):
         sex[k] = ex[nxt[k]]
         sey[k] = ey[nxt[k]]
+        ssp[k] = speed[nxt[k]]  # speeds of the previous step (leaders' motion)
     for a in range(n):
         if state[a] != WALKING:
             continue
@@ -319,6 +322,7 @@ def step(
         if gdx != 0.0 or gdy != 0.0:
             vcap = vdown[a] if ea * gdx + fa * gdy >= 0.0 else vup[a]
         sp = np.inf
+        lead = -1
         ra = radius[a]
         pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
@@ -347,13 +351,20 @@ def step(
                                         s = math.sqrt(dx * dx + dy * dy) - l
                                         if s < sp:
                                             sp = s
+                                            lead = k
             # every centre nearer than ring * cs has been seen: an unseen one has s > bound
             bound = ring * cs - ra - r_max
             if ring >= 1 and (sp <= bound or bound >= vcap * T):
                 break
         v = vcap
+        if t < push_until[a]:
+            sp = np.inf  # gridlock breaking: squeeze on regardless of those ahead (see agents.crowd)
         if sp < np.inf:
-            v = min(v, max(0.0, sp / T))
+            if tau_a > 0.0 and lead >= 0:  # anticipation: the gap grows by what the leader walks on
+                vl = max(0.0, ssp[lead] * (sex[lead] * ea + sey[lead] * fa))
+                v = min(v, max(0.0, (sp + tau_a * vl) / T))
+            else:
+                v = min(v, max(0.0, sp / T))
         if tau > 0.0:  # bounded acceleration: at most vmax / tau per second (braking unbounded)
             v = min(v, speed[a] + vcap * dt / tau)
         speed[a] = v

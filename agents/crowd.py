@@ -1,4 +1,5 @@
-"""Microscopic crowd model: individual pedestrians walking to the exits of one level raster.
+"""Microscopic crowd model: individual pedestrians walking to the exits of a level raster or a
+multi-level building atlas.
 
 Model: the collision-free speed model (CFS) of Tordeux, Chraibi & Seyfried (2016),
 "Collision-free speed model for pedestrian dynamics", Traffic and Granular Flow '15, 225-232
@@ -10,22 +11,35 @@ disc of radius r_i, m) has a free speed v0_i (m/s) and
   walking-distance field to the open exits, :mod:`geometry.distance`) bent away from neighbours
   (n_ji unit vector from j to i, l_ij = r_i + r_j) and walls (d_w distance from the centre to
   the nearest non-walkable cell, n_w pointing away from it);
-* at the speed v_i = min(v0_i, max(0, s_i / T)), s_i the free spacing (centre distance minus
-  l_ij) to the nearest neighbour ahead of it whose centre lies within l_ij of its path;
+* at the speed v_i = min(v0_i, max(0, (s_i + tau_a v_l) / T)), s_i the free spacing (centre
+  distance minus l_ij) to the nearest neighbour ahead of it whose centre lies within l_ij of its
+  path, and v_l >= 0 that leader's speed along e_i: the *anticipated* spacing after tau_a
+  seconds, the anticipation of Xu, Chraibi & Seyfried (2021), "Anticipation in a velocity-based
+  model for pedestrian dynamics", Transp. Res. C 133, 103464, reduced to the leader's motion
+  (the paper also anticipates directions); tau_a = 0 is plain CFS;
 * by explicit Euler, x_i += v_i e_i dt (dt = 0.05 s by default).
 
 Parameters (:class:`CrowdParameters`): neighbour repulsion a = 8, D = 0.1 m and wall repulsion
 a_w = 5, D_w = 0.02 m (JuPedSim's defaults), radius 0.2 m per agent (so l = 0.4 m);
-symmetry-breaking noise 0.1 rad on e0. Time gap T = 1.2 s (paper: 1 s) and a bounded
-acceleration (from standstill to v0 in at least ``accel_time_s`` = 1.0 s, about 1.3 m/s²; the
-exponential relaxation of Helbing & Molnar 1995 with tau = 0.5 s reaches 86 % of v0 in 1 s; the
-pure first-order model restarts instantly): together they were calibrated so the IMO
-MSC.1/Circ.1533 test 4 door flow (100 persons, 1 m door) lies at 1.20-1.23 p/s, below the
-1.33 p/s bound; with T = 1 s and no acceleration bound the model gives 1.7-1.9 p/s there
-(close to the 1.9 p/s measured at 1 m bottlenecks by Seyfried et al. 2009, but above the
-design bound). Deviations from the paper (random turn of e0, priority for mutual blocks, moves
-never end in a wall cell) are explained in :mod:`agents._crowd_kernel`; they keep CFS from
-freezing at narrow doors (JuPedSim 1.4.2 freezes with 1,000 persons at a 1 m door).
+symmetry-breaking noise 0.1 rad on e0. Time gap T = 1.2 s (paper: 1 s), anticipation
+tau_a = 0.5 s and a bounded acceleration (from standstill to v0 in at least ``accel_time_s`` =
+2.5 s, ~0.54 m/s²; the pure first-order model restarts instantly). Why: plain CFS (T = 1.2 s,
+no anticipation) is only 0.55-0.67 of Weidmann's (1993) fundamental diagram at 1-4 p/m² in a
+periodic corridor (RiMEA test 4), because v = s / T with everybody's leader standing still is
+the jammed-crowd rule; with tau_a = 0.5 s a moving crowd keeps its speed, and the calibrated
+set gives 0.93-1.12 of Weidmann at 0.5-4 p/m² while the IMO MSC.1/Circ.1533 test 4 door
+flow (100 persons, 1 m door) stays at 1.14-1.15 p/s, below the 1.33 p/s bound (the slower
+restart is what keeps door flows down: at a door every leader starts from rest). Plain CFS
+with T = 1 s and no acceleration bound gives 1.7-1.9 p/s there (close to the 1.9 p/s measured
+at 1 m bottlenecks by Seyfried et al. 2009, but above the design bound). Deviations from the
+paper (random turn of e0, priority for mutual blocks, moves never end in a wall cell) are
+explained in :mod:`agents._crowd_kernel`; they keep CFS from freezing at narrow doors
+(JuPedSim 1.4.2 freezes with 1,000 persons at a 1 m door).
+
+Stairs and levels: on a multi-level atlas (:mod:`geometry.atlas`) stair cells cap an agent's
+speed at its own descent or ascent speed along the slope, and portals carry agents between a
+landing and the flight it leads to (kernel docstring); routes and exit choice see stairs as
+slow (:data:`STAIR_COST`).
 
 Exits: cells of the raster's exit mask (default) or named masks/geometries. Entering an open
 exit cell takes the agent out (its exit time and exit are recorded). :meth:`CrowdModel.close_exit`
@@ -33,8 +47,8 @@ turns an exit's cells into wall (nobody passes it) and recomputes the distance f
 :meth:`CrowdModel.reopen_exit` undoes it. :class:`CrowdComponent` runs a model inside a
 :class:`twin.core.Twin` (RouteBlocked / RouteReopened with exit ids; AgentsArrived per exit).
 
-Single level only: no stairs, no transfer between levels, no behaviour beyond walking out
-(later work). Units SI: m, s, m/s.
+Behaviour beyond walking (pre-movement, who helps whom, the estate) lives in
+:mod:`agents.crowd_evacuation`. Units SI: m, s, m/s.
 """
 
 from __future__ import annotations
@@ -77,6 +91,12 @@ REPULSION_REACH = 7.0
 #: than the 1 m tolerance, so nobody oscillates between a landing and its flight.
 PORTAL_COST_M = 1.0
 PORTAL_TOL_M = 1.0
+#: Gridlock breaking (:meth:`CrowdModel._check_progress`): checked every 5 s; no progress of
+#: 0.25 m towards the target in 60 s lets the agent squeeze on for 2 s.
+STUCK_CHECK_S = 5.0
+STUCK_AFTER_S = 60.0
+STUCK_PROGRESS_M = 0.25
+PUSH_S = 2.0
 #: Walking below this fraction of one's own speed limit counts as queueing.
 SLOW_FRACTION = 0.3
 #: Default stair speeds along the slope as fractions of the free speed: descent 0.70 m/s and
@@ -91,7 +111,9 @@ class CrowdParameters:
     ``d_neighbour_m`` (m) the neighbour repulsion strength and range; ``a_wall``, ``d_wall_m``
     the same for walls; ``noise_rad`` the standard deviation of the random turn of e0 per step
     (rad, 0 = none); ``priority``: resolve mutual blocks by distance to the exit (kernel docs);
-    ``accel_time_s``: shortest time from standstill to v0 (s, 0 = instant, the paper's model)."""
+    ``accel_time_s``: shortest time from standstill to v0 (s, 0 = instant, the paper's model);
+    ``anticipation_s``: tau_a, how far ahead the leader's motion is anticipated (s, 0 = plain
+    CFS)."""
 
     time_gap_s: float = 1.2
     a_neighbour: float = 8.0
@@ -100,17 +122,21 @@ class CrowdParameters:
     d_wall_m: float = 0.02
     noise_rad: float = 0.1
     priority: bool = True
-    accel_time_s: float = 1.0
+    accel_time_s: float = 2.5
+    anticipation_s: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("time_gap_s", "d_neighbour_m", "d_wall_m"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"CrowdParameters.{name} must be a positive number, got {v!r}")
-        for name in ("a_neighbour", "a_wall", "noise_rad", "accel_time_s"):
+        for name in ("a_neighbour", "a_wall", "noise_rad", "accel_time_s", "anticipation_s"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"CrowdParameters.{name} must be a number >= 0, got {v!r}")
+        if self.anticipation_s >= self.time_gap_s:
+            raise ValueError(f"CrowdParameters.anticipation_s ({self.anticipation_s}) must be below time_gap_s "
+                             f"({self.time_gap_s}): a follower would otherwise close in on a leader at any speed")
 
 
 #: Distance-field cost multiplier of stair cells: level walking at 1.34 m/s against stair
@@ -228,6 +254,11 @@ class CrowdModel:
         self.target = np.zeros(n, dtype=np.int64)
         self.free_choice = np.zeros(n, dtype=bool)
         self.t_slow = np.zeros(n)
+        self.push_until = np.zeros(n)
+        self.stuck_breaks = 0
+        self._prog_d = np.zeros(n)
+        self._prog_t = np.zeros(n)
+        self._next_prog = 0.0
         self._frozen = False
         self._next_choice = 0.0
         self._next_trace = 0.0
@@ -444,6 +475,9 @@ class CrowdModel:
         self.target = np.concatenate([self.target, tgt])
         self.free_choice = np.concatenate([self.free_choice, np.array([e is None for e in ex_list], dtype=bool)])
         self.t_slow = np.concatenate([self.t_slow, np.zeros(m)])
+        self.push_until = np.concatenate([self.push_until, np.zeros(m)])
+        self._prog_d = np.concatenate([self._prog_d, np.full(m, np.inf)])
+        self._prog_t = np.concatenate([self._prog_t, ss])
         return np.arange(base, base + m)
 
     def _check_positions(self, xs: np.ndarray, ys: np.ndarray, base: int | np.ndarray) -> None:
@@ -477,6 +511,7 @@ class CrowdModel:
         self.speed[idx] = 0.0
         self.start_s[idx] = self.t if start_s is None else float(start_s)
         self.state[idx] = K.WAITING
+        self._prog_d[idx] = np.inf
 
     def assign_exit(self, idx: Any, exit_id: str | None) -> None:
         """Send agents ``idx`` to ``exit_id`` (fixed), or back to free choice with ``None``."""
@@ -526,6 +561,29 @@ class CrowdModel:
             (cur < 0) | ((gain >= 3.0) & (gain >= 0.1 * cur_est)))
         self.target[inside[switch]] = best[switch] + 1
 
+    def _check_progress(self) -> None:
+        """Gridlock breaking: a walking agent whose distance to its target has not fallen by
+        :data:`STUCK_PROGRESS_M` in :data:`STUCK_AFTER_S` squeezes on for :data:`PUSH_S`,
+        ignoring those ahead in its speed (repulsion still acts, so it pushes through rather
+        than jumps). Queues that move, however slowly, never trigger it; a knot of people
+        blocking each other in a doorway does. ``stuck_breaks`` counts the occasions."""
+        w = np.flatnonzero(self.state == K.WALKING)
+        if w.size == 0 or self._desired is not None:
+            return
+        r = self.raster
+        i, j = r.world_to_cell(self.x[w], self.y[w])
+        i = np.clip(i, 0, r.walkable.shape[1] - 1)
+        j = np.clip(j, 0, r.walkable.shape[0] - 1)
+        d = self.dist[self.target[w], j, i]
+        gained = (d < self._prog_d[w] - STUCK_PROGRESS_M) | np.isinf(self._prog_d[w])  # or just started
+        self._prog_d[w[gained]] = d[gained]
+        self._prog_t[w[gained]] = self.t
+        stuck = w[~gained & (self.t - self._prog_t[w] > STUCK_AFTER_S)]
+        if stuck.size:
+            self.push_until[stuck] = self.t + PUSH_S
+            self._prog_t[stuck] = self.t
+            self.stuck_breaks += int(stuck.size)
+
     # ------------------------------------------------------------------ stepping
     def _grid(self) -> tuple[float, float, float, int, int]:
         p = self.params
@@ -552,6 +610,9 @@ class CrowdModel:
         if self.exit_choice == "quickest" and self.t >= self._next_choice - 1e-9:
             self.choose_exits()
             self._next_choice = self.t + self.choice_every_s
+        if self.t >= self._next_prog - 1e-9:
+            self._check_progress()
+            self._next_prog = self.t + STUCK_CHECK_S
         if self.trace_every_s > 0 and self.t >= self._next_trace - 1e-9:
             self._record()
             self._next_trace = self.t + self.trace_every_s
@@ -583,7 +644,7 @@ class CrowdModel:
                      p.time_gap_s, p.a_neighbour, p.d_neighbour_m, reach, p.a_wall, p.d_wall_m, rmax, look,
                      p.noise_rad, noise, jitter, self._cstart, self._ccount, self._touched, self._nt_prev, self._nxt, ncx, ncy, cs, self._nex, self._ney, self._prio,
                      bool(p.priority), float(p.accel_time_s), self.period, SLOW_FRACTION,
-                     PORTAL_TOL_M, PORTAL_COST_M)
+                     PORTAL_TOL_M, PORTAL_COST_M, float(p.anticipation_s), self.push_until)
         self.t += self.dt
         return int(out)
 
@@ -603,12 +664,14 @@ class CrowdModel:
 
     # ------------------------------------------------------------------ snapshot
     _STATE_ARRAYS = ("x", "y", "ex", "ey", "speed", "radius", "v0", "vdown", "vup", "start_s", "state", "t_out",
-                     "exit_used", "target", "free_choice", "t_slow", "portal_count")
+                     "exit_used", "target", "free_choice", "t_slow", "portal_count", "push_until", "_prog_d",
+                     "_prog_t")
 
     def get_state(self) -> dict[str, Any]:
         """Everything a continuation needs (arrays copied; the random stream is the owner's)."""
         st: dict[str, Any] = {k: getattr(self, k).copy() for k in self._STATE_ARRAYS}
         st.update(t=self.t, closed=sorted(self.closed), blocked=sorted(self.blocked), next_choice=self._next_choice,
+                  next_prog=self._next_prog, stuck_breaks=self.stuck_breaks,
                   next_trace=self._next_trace, trace=list(self._trace),
                   rng=self.rng.bit_generator.state)
         return st
@@ -621,6 +684,8 @@ class CrowdModel:
         self.blocked = set(st["blocked"])
         self._next_choice = float(st["next_choice"])
         self._next_trace = float(st["next_trace"])
+        self._next_prog = float(st["next_prog"])
+        self.stuck_breaks = int(st["stuck_breaks"])
         self._trace = list(st["trace"])
         self.rng.bit_generator.state = st["rng"]
         self._scratch_n = -1

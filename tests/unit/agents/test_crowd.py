@@ -74,13 +74,16 @@ def test_free_walk_speed_and_exit_record() -> None:
 
 
 def test_follower_keeps_time_gap() -> None:
-    """A follower behind a slow leader settles at the CFS spacing: speed = gap / T."""
-    m = CrowdModel(corridor(60.0), rng=2, params=CrowdParameters(noise_rad=0.0, a_neighbour=0.0))
-    m.add_agents([3.0, 1.0], [1.0, 1.0], v0=[0.5, 1.5])
-    m.run(30.0, stop_when_empty=False)
-    gap = m.x[0] - m.x[1] - 0.4
-    assert m.speed[1] == pytest.approx(0.5, abs=0.02)
-    assert gap == pytest.approx(0.5 * m.params.time_gap_s, abs=0.05)
+    """A follower behind a slow leader settles at the CFS spacing with anticipation:
+    v = (gap + tau_a v_leader) / T, so gap = v (T - tau_a); without anticipation gap = v T."""
+    for tau_a in (0.0, 0.5):
+        m = CrowdModel(corridor(60.0), rng=2,
+                       params=CrowdParameters(noise_rad=0.0, a_neighbour=0.0, anticipation_s=tau_a))
+        m.add_agents([3.0, 1.0], [1.0, 1.0], v0=[0.5, 1.5])
+        m.run(40.0, stop_when_empty=False)
+        gap = m.x[0] - m.x[1] - 0.4
+        assert m.speed[1] == pytest.approx(0.5, abs=0.02)
+        assert gap == pytest.approx(0.5 * (m.params.time_gap_s - tau_a), abs=0.05)
 
 
 def test_closed_exit_is_never_used_and_reopens() -> None:
