@@ -207,8 +207,8 @@ def step(
     ``sdx, sdy`` [ny, nx]: downhill unit vector of stair cells (0 elsewhere). ``portal_*``: see
     the module docstring (``portal_count[p]`` counts the agents carried). ``noise``/``jitter``:
     per-agent standard normal / uniform [0, 1) draws for this step; ``cstart``, ``ccount``,
-    ``touched`` [ncx * ncy] (``ccount`` zero at first) and ``nt_prev`` [1] (0 at first) the cell
-    lists kept between steps; ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch; cells of ``cs`` >= the largest
+    ``touched`` [ncx * ncy] (``ccount`` zero at first) and ``nt_prev`` [2] (zeros at first: the
+    occupied cells of the last step, and the walking agent-steps so far) kept between steps; ``nxt``, ``nex``, ``ney``, ``prio`` [n] are scratch; cells of ``cs`` >= the largest
     repulsion range. ``r_max``: the largest radius; ``look_max`` (m): the farthest centre
     distance that can limit a speed (2 r_max + vmax T). ``t_slow[a]`` accumulates the time walked below ``slow_frac`` of the
     agent's speed limit (queueing)."""
@@ -220,6 +220,7 @@ def step(
             state[a] = WALKING
     m, nt = build_cells(x, y, state, ox, oy, cs, ncx, ncy, cstart, ccount, nxt, touched, nt_prev[0])
     nt_prev[0] = nt  # walking agents sorted by cell in nxt[:m]
+    nt_prev[1] += m  # agent-steps so far (throughput figures)
     sx = np.empty(m)
     sy = np.empty(m)
     sr = np.empty(m)
@@ -255,7 +256,8 @@ def step(
         ra = radius[a]
         pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
-        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy)):
+        pushing = t < push_until[a]  # gridlock breaking: neither turned nor slowed by others
+        for cj2 in range(max(pcj - 1, 0), min(pcj + 2, ncy) if not pushing else -1):
             for ci2 in range(pci - 1, pci + 2):
                 cw, shift = _col(ci2, ncx, period)
                 if cw < 0:

@@ -563,9 +563,9 @@ class CrowdModel:
 
     def _check_progress(self) -> None:
         """Gridlock breaking: a walking agent whose distance to its target has not fallen by
-        :data:`STUCK_PROGRESS_M` in :data:`STUCK_AFTER_S` squeezes on for :data:`PUSH_S`,
-        ignoring those ahead in its speed (repulsion still acts, so it pushes through rather
-        than jumps). Queues that move, however slowly, never trigger it; a knot of people
+        :data:`STUCK_PROGRESS_M` in :data:`STUCK_AFTER_S` squeezes on for :data:`PUSH_S`:
+        walls still steer it, but neighbours neither turn nor slow it (it pushes past whoever
+        blocks it, as people do in a doorway knot; the others still give way to it). Queues that move, however slowly, never trigger it; a knot of people
         blocking each other in a doorway does. ``stuck_breaks`` counts the occasions."""
         w = np.flatnonzero(self.state == K.WALKING)
         if w.size == 0 or self._desired is not None:
@@ -624,7 +624,8 @@ class CrowdModel:
             self._cstart = np.zeros(ncx * ncy, dtype=np.int64)
             self._ccount = np.zeros(ncx * ncy, dtype=np.int64)
             self._touched = np.zeros(ncx * ncy, dtype=np.int64)
-            self._nt_prev = np.zeros(1, dtype=np.int64)
+            steps_so_far = int(self._nt_prev[1]) if hasattr(self, "_nt_prev") else 0
+            self._nt_prev = np.array([0, steps_so_far], dtype=np.int64)
             self._nxt = np.empty(n, dtype=np.int64)
             self._nex = np.zeros(n)
             self._ney = np.zeros(n)
@@ -713,6 +714,11 @@ class CrowdModel:
                           v0=self.v0.copy(), origin=tuple(self.raster.origin), cell_size_m=float(self.raster.cell_size_m),
                           walkable=self.raster.walkable, regions=zones,
                           stair_mask=self.stair_mask if self.stair_mask.any() else None)
+
+    @property
+    def agent_steps(self) -> int:
+        """Walking agent-steps computed so far (throughput figures)."""
+        return int(self._nt_prev[1]) if hasattr(self, "_nt_prev") else 0
 
     @property
     def remaining(self) -> int:

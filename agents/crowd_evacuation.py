@@ -193,6 +193,7 @@ class CrowdEvacuation:
                     jj, ii = np.nonzero(near)
                     self._exit_cells[e] = o.cell_to_world(ii, jj)
         self._door_queue: dict[str, list[int]] = {}
+        self._out_through: dict[str, int] = {}
         self._rng = g
         self._alarmed = np.zeros(n, dtype=bool)
         self._twin: Twin | None = None
@@ -333,6 +334,7 @@ class CrowdEvacuation:
                 if px and min((cx - a) ** 2 + (cy - b) ** 2 for a, b in zip(px, py)) < 0.45 ** 2:
                     continue
                 o.activate(q[placed], cx, cy, start_s=t)
+                self._out_through[e] = self._out_through.get(e, 0) + 1
                 px.append(cx)
                 py.append(cy)
                 placed += 1
@@ -409,8 +411,15 @@ class CrowdEvacuation:
             df = _bn(m.trace(), top=self.bottlenecks_reported)
             for r in df.itertuples(index=False):
                 place = str(r.region)
-                kind = "exit" if place in m.exit_ids else ("stair" if "-S" in place else "area")
-                passed = int(m.exit_counts().get(place, 0)) if place in m.exit_ids else 0
+                through = [c for pid, c in zip(m.portals.ids, m.portal_count.tolist()) if pid.startswith(place + "-")]
+                if place in m.exit_ids:
+                    kind, passed = ("target" if m is self.outdoor else "exit"), int(m.exit_counts().get(place, 0))
+                elif through:
+                    kind, passed = "stair", int(sum(through))
+                elif m is self.outdoor and place in self._exit_cells:
+                    kind, passed = "outside exit", int(self._out_through.get(place, 0))
+                else:
+                    kind, passed = "area", 0
                 rows.append({"place": place, "building": bid, "kind": kind, "person_s": float(r.person_s_queueing),
                              "peak_queue": float(r.peak_queue_persons), "peak_density": float(r.peak_density_p_m2),
                              "los": str(r.los), "passed": passed})
@@ -421,7 +430,7 @@ class CrowdEvacuation:
         st: dict[str, Any] = {f"model:{b}": m.get_state() for b, m in self.models.items()}
         if self.outdoor is not None:
             st["outdoor"] = self.outdoor.get_state()
-        st.update(door_queue={k: list(v) for k, v in self._door_queue.items()},
+        st.update(door_queue={k: list(v) for k, v in self._door_queue.items()}, out_through=dict(self._out_through),
                   t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
                   t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), b_reported=dict(self._b_reported),
                   t_reported=self._t_reported.copy(), placed=self._placed, rng=self._rng.bit_generator.state)
@@ -433,6 +442,7 @@ class CrowdEvacuation:
         if self.outdoor is not None:
             self.outdoor.set_state(st["outdoor"])
         self._door_queue = {k: list(v) for k, v in st["door_queue"].items()}
+        self._out_through = dict(st["out_through"])
         self.t_building_out = st["t_building_out"].copy()
         self.t_arrived = st["t_arrived"].copy()
         self.t_start = st["t_start"].copy()

@@ -175,3 +175,22 @@ def test_a_wheelchair_user_gets_out_of_every_flat(site, bid: str) -> None:  # ty
     m.run(4000.0)
     stuck = [a.unit_ids[i] for i in np.flatnonzero(m.state != 2)]
     assert not stuck, stuck
+
+
+@pytest.mark.parametrize("seed", [0, 3, 6])
+def test_household_knot_at_a_flat_door_is_broken(site, seed: int) -> None:  # type: ignore[no-untyped-def]
+    """Regression (found in the demo): three people and a wheelchair leaving a ground-floor flat
+    of B09 together jam its 0.75 m door (they repel each other into the jambs and never get
+    through); gridlock breaking lets the one stuck longest squeeze through."""
+    from agents.crowd import CrowdModel
+    from agents.crowd_evacuation import _roomy, _spots
+    from geometry.atlas import building_atlas
+
+    a = building_atlas(site, "B09")
+    m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, stairs=a.stairs,
+                   portals=a.portals, rng=seed)
+    x, y = _spots(a, ["B09-L00-U08"] * 4, np.zeros(4, int), np.random.default_rng(seed), _roomy(a, m))
+    m.add_agents(x, y, v0=0.68, radius=[0.2, 0.2, 0.2, 0.3], v_down=0.3, v_up=0.3)
+    m.run(600.0)
+    assert m.remaining == 0
+    assert m.stuck_breaks >= 1  # these seeds do knot; without the rule they stay inside for good
