@@ -13,10 +13,12 @@ disc of radius r_i, m) has a free speed v0_i (m/s) and
   the nearest non-walkable cell, n_w pointing away from it);
 * at the speed v_i = min(v0_i, max(0, (s_i + tau_a v_l) / T)), s_i the free spacing (centre
   distance minus l_ij) to the nearest neighbour ahead of it whose centre lies within l_ij of its
-  path, and v_l >= 0 that leader's speed along e_i: the *anticipated* spacing after tau_a
-  seconds, the anticipation of Xu, Chraibi & Seyfried (2021), "Anticipation in a velocity-based
-  model for pedestrian dynamics", Transp. Res. C 133, 103464, reduced to the leader's motion
-  (the paper also anticipates directions); tau_a = 0 is plain CFS;
+  path, and v_l = min(v_i(previous step), max(0, that leader's speed along e_i)): the
+  *anticipated* spacing after tau_a seconds, the anticipation of Xu, Chraibi & Seyfried (2021),
+  "Anticipation in a velocity-based model for pedestrian dynamics", Transp. Res. C 133, 103464,
+  reduced to the leader's motion (the paper also anticipates directions); nobody anticipates
+  more than they walk themselves, so a crowd restarting at a door gets no head start;
+  tau_a = 0 is plain CFS;
 * by explicit Euler, x_i += v_i e_i dt (dt = 0.05 s by default).
 
 Parameters (:class:`CrowdParameters`): neighbour repulsion a = 8, D = 0.1 m and wall repulsion
@@ -28,9 +30,10 @@ no anticipation) is only 0.55-0.67 of Weidmann's (1993) fundamental diagram at 1
 periodic corridor (RiMEA test 4), because v = s / T with everybody's leader standing still is
 the jammed-crowd rule; with tau_a = 0.5 s a moving crowd keeps its speed, and the calibrated
 set gives 0.93-1.12 of Weidmann at 0.5-4 p/m² while the IMO MSC.1/Circ.1533 test 4 door
-flow (100 persons, 1 m door) stays at 1.14-1.15 p/s, below the 1.33 p/s bound (the slower
-restart is what keeps door flows down: at a door every leader starts from rest). Plain CFS
-with T = 1 s and no acceleration bound gives 1.7-1.9 p/s there (close to the 1.9 p/s measured
+flow (100 persons, 1 m door) stays at 1.05-1.09 p/s, below the 1.33 p/s bound, and 5,000
+persons leave a 50 x 50 m room by four 2 m doors at 1.33 p/(m s) (the slow restart and the
+own-speed cap on anticipation keep door flows down: at a door every leader starts from rest).
+Plain CFS with T = 1 s and no acceleration bound gives 1.7-1.9 p/s there (close to the 1.9 p/s measured
 at 1 m bottlenecks by Seyfried et al. 2009, but above the design bound). Deviations from the
 paper (random turn of e0, priority for mutual blocks, moves never end in a wall cell) are
 explained in :mod:`agents._crowd_kernel`; they keep CFS from freezing at narrow doors

@@ -9,6 +9,7 @@ its seed, loadable again), ``metrics.json`` (see :mod:`scenarios.metrics`), ``ev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pandas as pd
 import yaml
 
 from agents.crowd_evacuation import CrowdEvacuation
+from agents.crowd_metrics import CrowdTrace
 from scenarios.builder import BuiltRun, build_run
 from scenarios.metrics import compute_metrics
 from scenarios.schema import Scenario
@@ -55,8 +57,9 @@ def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int,
 
 
 def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
-    """Crowd-model figures beyond the event metrics: queueing per person (s), peak density and
-    Fruin level of service per building, pre-movement and walking times, the model's settings."""
+    """Crowd-model figures beyond the event metrics: queueing per person (s), peak density of the
+    people on the move (1 m bins at least 3/4 floor) and its Fruin level of service per
+    building, walking times, the model's settings."""
     from agents.crowd_metrics import density_maps, fruin_los
 
     q = evac.queue_times()
@@ -74,11 +77,19 @@ def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
     for bid, m in evac.models.items():
         if not m._trace:
             continue
-        peak, _ = density_maps(m.trace(), window_m=1.0)
+        peak, _ = density_maps(walking_trace(m.trace()), window_m=1.0, min_walkable_fraction=0.75)
         pk = float(np.nanmax(peak)) if np.isfinite(peak).any() else 0.0
         out["buildings"][bid] = {"peak_density_p_m2": _r(pk), "fruin_los": str(fruin_los(pk)),
                                  "queue_s_p95": _r(np.quantile(q[evac.members[bid]], 0.95))}
     return out
+
+
+def walking_trace(tr: CrowdTrace) -> CrowdTrace:
+    """The trace with only the people on the move: those still at home before their
+    pre-movement ends are no crowd."""
+    x = np.where(tr.walking, tr.x, np.nan).astype(tr.x.dtype)
+    y = np.where(tr.walking, tr.y, np.nan).astype(tr.y.dtype)
+    return dataclasses.replace(tr, x=x, y=y)
 
 
 def _r(x: float) -> float:
@@ -108,10 +119,11 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
     for bid in slow[:pictures]:
         m = evac.models[bid]
         if m._trace:
-            plot_density_map(m.trace(), path=out / f"density_{bid}.png",
+            plot_density_map(walking_trace(m.trace()), path=out / f"density_{bid}.png",
                              title=f"{bid}: peak density, storeys and unrolled stair flights")
     if evac.outdoor is not None and evac.outdoor._trace:
-        plot_density_map(evac.outdoor.trace(), path=out / "density_estate.png", title="Estate: peak density")
+        plot_density_map(walking_trace(evac.outdoor.trace()), path=out / "density_estate.png",
+                         title="Estate: peak density")
     if animation and slow and evac.models[slow[0]]._trace:
         animate_trace(evac.models[slow[0]].trace(), path=out / f"animation_{slow[0]}.gif", title=slow[0], max_frames=300)
 
