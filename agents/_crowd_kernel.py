@@ -11,9 +11,8 @@ One explicit-Euler step of the first-order model of Tordeux, Chraibi & Seyfried 
   distance from the centre to the nearest non-walkable cell, n_w the unit vector away from it;
 * speed      v_i = min(vmax_i, max(0, (s_i + tau_a v_l) / T)) with s_i = min_j (d_ij - l_ij)
   over the neighbours j ahead (e_i . (x_j - x_i) >= 0) whose centre lies in the agent's path
-  (|e_i^perp . (x_j - x_i)| <= l_ij), s_i = inf without one, and v_l the leader's speed
-  along e_i (previous step, >= 0) but at most the agent's own previous speed: anticipation
-  after Xu, Chraibi & Seyfried (2021). vmax_i is the free speed v0_i on
+  (|e_i^perp . (x_j - x_i)| <= l_ij), s_i = inf without one, and v_l >= 0 the leader's speed
+  along e_i (previous step): anticipation after Xu, Chraibi & Seyfried (2021). vmax_i is the free speed v0_i on
   level ground and the agent's own stair descent or ascent speed on stair cells (by the sign of
   e_i . the cell's downhill direction);
 * move       x_i += v_i e_i dt.
@@ -364,7 +363,7 @@ def step(
             sp = np.inf  # gridlock breaking: squeeze on regardless of those ahead (see agents.crowd)
         if sp < np.inf:
             if tau_a > 0.0 and lead >= 0:  # anticipation: the gap grows by what the leader walks on
-                vl = min(speed[a], max(0.0, ssp[lead] * (sex[lead] * ea + sey[lead] * fa)))
+                vl = max(0.0, ssp[lead] * (sex[lead] * ea + sey[lead] * fa))
                 v = min(v, max(0.0, (sp + tau_a * vl) / T))
             else:
                 v = min(v, max(0.0, sp / T))

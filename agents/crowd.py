@@ -13,28 +13,30 @@ disc of radius r_i, m) has a free speed v0_i (m/s) and
   the nearest non-walkable cell, n_w pointing away from it);
 * at the speed v_i = min(v0_i, max(0, (s_i + tau_a v_l) / T)), s_i the free spacing (centre
   distance minus l_ij) to the nearest neighbour ahead of it whose centre lies within l_ij of its
-  path, and v_l = min(v_i(previous step), max(0, that leader's speed along e_i)): the
-  *anticipated* spacing after tau_a seconds, the anticipation of Xu, Chraibi & Seyfried (2021),
-  "Anticipation in a velocity-based model for pedestrian dynamics", Transp. Res. C 133, 103464,
-  reduced to the leader's motion (the paper also anticipates directions); nobody anticipates
-  more than they walk themselves, so a crowd restarting at a door gets no head start;
-  tau_a = 0 is plain CFS;
+  path, and v_l >= 0 that leader's speed along e_i (previous step): the *anticipated* spacing
+  after tau_a seconds, the anticipation of Xu, Chraibi & Seyfried (2021), "Anticipation in a
+  velocity-based model for pedestrian dynamics", Transp. Res. C 133, 103464, reduced to the
+  leader's motion (the paper also anticipates directions); tau_a = 0 is plain CFS;
 * by explicit Euler, x_i += v_i e_i dt (dt = 0.05 s by default).
 
 Parameters (:class:`CrowdParameters`): neighbour repulsion a = 8, D = 0.1 m and wall repulsion
 a_w = 5, D_w = 0.02 m (JuPedSim's defaults), radius 0.2 m per agent (so l = 0.4 m);
 symmetry-breaking noise 0.1 rad on e0. Time gap T = 1.2 s (paper: 1 s), anticipation
 tau_a = 0.5 s and a bounded acceleration (from standstill to v0 in at least ``accel_time_s`` =
-2.5 s, ~0.54 m/s²; the pure first-order model restarts instantly). Why: plain CFS (T = 1.2 s,
-no anticipation) is only 0.55-0.67 of Weidmann's (1993) fundamental diagram at 1-4 p/m² in a
+4 s, ~0.34 m/s²; the pure first-order model restarts instantly). Why: plain CFS (T = 1.2 s, no
+anticipation) is only 0.55-0.67 of Weidmann's (1993) fundamental diagram at 1-4 p/m² in a
 periodic corridor (RiMEA test 4), because v = s / T with everybody's leader standing still is
-the jammed-crowd rule; with tau_a = 0.5 s a moving crowd keeps its speed, and the calibrated
-set gives 0.93-1.12 of Weidmann at 0.5-4 p/m² while the IMO MSC.1/Circ.1533 test 4 door
-flow (100 persons, 1 m door) stays at 1.05-1.09 p/s, below the 1.33 p/s bound, and 5,000
-persons leave a 50 x 50 m room by four 2 m doors at 1.33 p/(m s) (the slow restart and the
-own-speed cap on anticipation keep door flows down: at a door every leader starts from rest).
-Plain CFS with T = 1 s and no acceleration bound gives 1.7-1.9 p/s there (close to the 1.9 p/s measured
-at 1 m bottlenecks by Seyfried et al. 2009, but above the design bound). Deviations from the
+the jammed-crowd rule; with tau_a = 0.5 s a moving crowd keeps its speed (0.85-1.11 of
+Weidmann at 0.5-4 p/m²). Door flows rise with anticipation, and the slow start-up is what
+holds them at the design values: at a door every leader starts from rest. Calibrated set: IMO
+MSC.1/Circ.1533 test 4 (100 persons, 1 m door) about 1.0-1.1 p/s, below its 1.33 p/s bound;
+1,000 persons at a 1 m door 1.09 p/(m s), 5,000 persons at four 2 m doors 1.38 p/(m s) (the
+SFPE/IMO design range is 1.1-1.4; wider doors pass more per metre in this model because the
+wall boundary layer costs a 1 m door relatively more). Plain CFS with T = 1.2 s and a 1 s
+start-up gave 1.2-1.3 p/s at 1 m but missed the fundamental diagram; with tau_a = 0.5 s and a
+2.5 s start-up, 2 m doors passed 1.58 p/(m s). Plain CFS with T = 1 s and no acceleration
+bound gives 1.7-1.9 p/s at a 1 m door (close to the 1.9 p/s measured at 1 m bottlenecks by
+Seyfried et al. 2009, but above the design bound). Deviations from the
 paper (random turn of e0, priority for mutual blocks, moves never end in a wall cell) are
 explained in :mod:`agents._crowd_kernel`; they keep CFS from freezing at narrow doors
 (JuPedSim 1.4.2 freezes with 1,000 persons at a 1 m door).
@@ -95,9 +97,8 @@ REPULSION_REACH = 7.0
 PORTAL_COST_M = 1.0
 PORTAL_TOL_M = 1.0
 #: Gridlock breaking (:meth:`CrowdModel._check_progress`): checked every 5 s; no progress of
-#: 0.25 m towards the target in 60 s lets the agent squeeze on for 2 s.
+#: 0.25 m towards the target in ``stuck_after_s`` (60 s) lets the agent squeeze on for 2 s.
 STUCK_CHECK_S = 5.0
-STUCK_AFTER_S = 60.0
 STUCK_PROGRESS_M = 0.25
 PUSH_S = 2.0
 #: Walking below this fraction of one's own speed limit counts as queueing.
@@ -125,7 +126,7 @@ class CrowdParameters:
     d_wall_m: float = 0.02
     noise_rad: float = 0.1
     priority: bool = True
-    accel_time_s: float = 2.5
+    accel_time_s: float = 4.0
     anticipation_s: float = 0.5
 
     def __post_init__(self) -> None:
@@ -166,7 +167,8 @@ class CrowdModel:
     agents walk there at their own stair descent/ascent speeds. ``portals``: see
     :class:`Portals`. ``exit_choice``: ``"nearest"`` (shortest walk) or ``"quickest"`` (least
     estimated time including the queue, re-decided every ``choice_every_s``; see
-    :meth:`choose_exits`). ``exit_capacity``: p/s per exit id for that choice (default 1.3 p/(m s) x the exit's width).
+    :meth:`choose_exits`). ``stuck_after_s``: gridlock breaking (:meth:`_check_progress`; ``inf`` = off).
+    ``exit_capacity``: p/s per exit id for that choice (default 1.3 p/(m s) x the exit's width).
     ``periodic_x``: the grid wraps in x (fundamental-diagram runs);
     ``desired``: a fixed direction field ``(ux, uy)`` [ny, nx] instead of exits (then
     ``exits`` is ignored and nobody leaves). ``trace_every_s``: record positions for
@@ -188,6 +190,7 @@ class CrowdModel:
         desired: tuple[np.ndarray, np.ndarray] | None = None,
         trace_every_s: float = 0.0,
         exit_capacity: Mapping[str, float] | None = None,
+        stuck_after_s: float = 60.0,
     ) -> None:
         if not (isinstance(dt, (int, float)) and math.isfinite(dt) and 0 < dt <= 0.5):
             raise ValueError(f"CrowdModel: dt must be a number of seconds in (0, 0.5], got {dt!r}")
@@ -202,6 +205,9 @@ class CrowdModel:
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.exit_choice = exit_choice
         self.choice_every_s = float(choice_every_s)
+        if not stuck_after_s > 0:
+            raise ValueError(f"CrowdModel: stuck_after_s must be > 0 (inf = never break gridlock), got {stuck_after_s!r}")
+        self.stuck_after_s = float(stuck_after_s)
         self.trace_every_s = float(trace_every_s)
         self.period = 0.0
         if periodic_x:
@@ -566,7 +572,7 @@ class CrowdModel:
 
     def _check_progress(self) -> None:
         """Gridlock breaking: a walking agent whose distance to its target has not fallen by
-        :data:`STUCK_PROGRESS_M` in :data:`STUCK_AFTER_S` squeezes on for :data:`PUSH_S`:
+        :data:`STUCK_PROGRESS_M` in ``stuck_after_s`` (default 60 s) squeezes on for :data:`PUSH_S`:
         walls still steer it, but neighbours neither turn nor slow it (it pushes past whoever
         blocks it, as people do in a doorway knot; the others still give way to it). Queues that move, however slowly, never trigger it; a knot of people
         blocking each other in a doorway does. ``stuck_breaks`` counts the occasions."""
@@ -581,7 +587,7 @@ class CrowdModel:
         gained = (d < self._prog_d[w] - STUCK_PROGRESS_M) | np.isinf(self._prog_d[w])  # or just started
         self._prog_d[w[gained]] = d[gained]
         self._prog_t[w[gained]] = self.t
-        stuck = w[~gained & (self.t - self._prog_t[w] > STUCK_AFTER_S)]
+        stuck = w[~gained & (self.t - self._prog_t[w] > self.stuck_after_s)]
         if stuck.size:
             self.push_until[stuck] = self.t + PUSH_S
             self._prog_t[stuck] = self.t

@@ -43,10 +43,10 @@ them, the density's speed the mean over the 120 samples. Pass (RiMEA): speed fal
 monotonically with density, and within +-20 % of Weidmann (1993),
 v(rho) = 1.34 (1 - exp(-1.913 (1/rho - 1/5.4))), at every density up to 4 p/m².
 
-Measured with the default parameters (T = 1.2 s, anticipation 0.5 s, acceleration time 2.5 s;
-agents.crowd), seed 0 / seed 1: 1.332 / 1.332, 1.025 / 1.097, 0.564 / 0.564, 0.371 / 0.371,
-0.146 / 0.149, 0.063 / 0.065, 0.013 / 0.014 m/s at 0.5 ... 6 p/m² against Weidmann's 1.298,
-1.058, 0.606, 0.331, 0.156, 0.037, (0) m/s: monotone and 0.93-1.12 of Weidmann up to 4 p/m².
+Measured with the default parameters (T = 1.2 s, anticipation 0.5 s, start-up 4 s;
+agents.crowd), seed 0 / seed 1: 1.332 / 1.332, 0.980 / 0.899, 0.564 / 0.564, 0.369 / 0.369,
+0.146 / 0.146, 0.062 / 0.064, 0.013 / 0.014 m/s at 0.5 ... 6 p/m² against Weidmann's 1.298,
+1.058, 0.606, 0.331, 0.156, 0.037, (0) m/s: monotone and 0.85-1.11 of Weidmann up to 4 p/m².
 (Plain CFS without anticipation gave only 0.55-0.67 of Weidmann at 1-4 p/m²: its rule
 v = s / T makes a 2-D crowd about half as fast as the data; see agents.crowd.)
 

@@ -177,20 +177,26 @@ def test_a_wheelchair_user_gets_out_of_every_flat(site, bid: str) -> None:  # ty
     assert not stuck, stuck
 
 
-@pytest.mark.parametrize("seed", [0, 3, 6])
-def test_household_knot_at_a_flat_door_is_broken(site, seed: int) -> None:  # type: ignore[no-untyped-def]
+def test_household_knot_at_a_flat_door_is_broken(site) -> None:  # type: ignore[no-untyped-def]
     """Regression (found in the demo): three people and a wheelchair leaving a ground-floor flat
-    of B09 together jam its 0.75 m door (they repel each other into the jambs and never get
-    through); gridlock breaking lets the one stuck longest squeeze through."""
+    of B09 together can jam its 0.75 m door for good (they repel each other into the jambs).
+    Without gridlock breaking some seeds stay jammed; with it every seed gets out."""
     from agents.crowd import CrowdModel
     from agents.crowd_evacuation import _roomy, _spots
     from geometry.atlas import building_atlas
 
     a = building_atlas(site, "B09")
-    m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, stairs=a.stairs,
-                   portals=a.portals, rng=seed)
-    x, y = _spots(a, ["B09-L00-U08"] * 4, np.zeros(4, int), np.random.default_rng(seed), _roomy(a, m))
-    m.add_agents(x, y, v0=0.68, radius=[0.2, 0.2, 0.2, 0.3], v_down=0.3, v_up=0.3)
-    m.run(600.0)
-    assert m.remaining == 0
-    assert m.stuck_breaks >= 1  # these seeds do knot; without the rule they stay inside for good
+
+    def run(seed: int, stuck_after_s: float) -> CrowdModel:
+        m = CrowdModel(a.raster, exits={e: a.raster.zones[e] for e in a.exit_widths_m}, stairs=a.stairs,
+                       portals=a.portals, rng=seed, stuck_after_s=stuck_after_s)
+        x, y = _spots(a, ["B09-L00-U08"] * 4, np.zeros(4, int), np.random.default_rng(seed), _roomy(a, m))
+        m.add_agents(x, y, v0=0.68, radius=[0.2, 0.2, 0.2, 0.3], v_down=0.3, v_up=0.3)
+        m.run(600.0)
+        return m
+
+    jammed = [s for s in range(8) if run(s, np.inf).remaining > 0]
+    assert jammed, "no seed jams any more: pick a harder set-up for this regression"
+    for s in jammed:
+        m = run(s, 60.0)
+        assert m.remaining == 0 and m.stuck_breaks >= 1, (s, m.remaining)
