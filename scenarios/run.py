@@ -100,7 +100,7 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
     """``people.parquet`` (one row per person: building, unit, profile, times, queueing), the
     evacuation curves by mobility profile, peak-density maps of the ``pictures`` slowest
     buildings and of the estate, and on request a GIF of the slowest building."""
-    from agents.crowd_metrics import evacuation_curve
+    from agents.crowd_metrics import bottlenecks, density_maps, evacuation_curve
     from viz.crowd_pictures import animate_trace, plot_density_map, plot_evacuation_curves
 
     P = evac.people
@@ -116,14 +116,19 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
                            title="Out of the building, by mobility profile")
     rs = evac.rset()
     slow = sorted(evac.models, key=lambda b: -(rs[b]["rset100_s"] if np.isfinite(rs[b]["rset100_s"]) else 1e18))
+    def density_png(tr: CrowdTrace, path: Path, title: str) -> None:
+        tr = walking_trace(tr)
+        peak, _ = density_maps(tr, window_m=1.0, min_walkable_fraction=0.75)
+        plot_density_map(peak, path=path, title=title, origin=tr.origin, bin_m=1.0, walkable=tr.walkable,
+                         cell_size_m=tr.cell_size_m, bottleneck_table=bottlenecks(tr, top=5))
+
     for bid in slow[:pictures]:
         m = evac.models[bid]
         if m._trace:
-            plot_density_map(walking_trace(m.trace()), path=out / f"density_{bid}.png",
-                             title=f"{bid}: peak density, storeys and unrolled stair flights")
+            density_png(m.trace(), out / f"density_{bid}.png",
+                        f"{bid}: peak density of people on the move (storeys, and the unrolled stair flights on top)")
     if evac.outdoor is not None and evac.outdoor._trace:
-        plot_density_map(walking_trace(evac.outdoor.trace()), path=out / "density_estate.png",
-                         title="Estate: peak density")
+        density_png(evac.outdoor.trace(), out / "density_estate.png", "Estate: peak density of people on the move")
     if animation and slow and evac.models[slow[0]]._trace:
         animate_trace(evac.models[slow[0]].trace(), path=out / f"animation_{slow[0]}.gif", title=slow[0], max_frames=300)
 
