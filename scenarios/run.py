@@ -57,10 +57,10 @@ def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int,
 
 
 def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
-    """Crowd-model figures beyond the event metrics: queueing per person (s), peak density of the
-    people on the move (1 m bins at least 3/4 floor) and its Fruin level of service per
-    building, walking times, the model's settings."""
-    from agents.crowd_metrics import density_maps, fruin_los
+    """Crowd-model figures beyond the event metrics: queueing per person (s), flows through every
+    building exit, peak density of the people on the move (1 m bins at least 3/4 floor) and its
+    Fruin level of service per building, walking times, the model's settings."""
+    from agents.crowd_metrics import density_maps, door_flows, fruin_los
 
     q = evac.queue_times()
     walked = evac.t_building_out - evac.t_start
@@ -74,6 +74,15 @@ def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
         if np.isfinite(walked).any() else {},
         "buildings": {},
     }
+    # flows through every building exit (p/s and p/(m s), 10th-90th percentile window)
+    times = {e: m.t_out[m.exit_used == k] for m in evac.models.values() for k, e in enumerate(m.exit_ids)}
+    widths = {e: w for a in evac.atlases.values() for e, w in a.exit_widths_m.items()}  # the site's clear widths
+    fl = door_flows(times, widths)
+    out["exit_flows"] = {str(r.door): {"persons": int(r.persons), "width_m": _r(r.width_m),
+                                       "flow_p_s": None if not np.isfinite(r.mean_flow_p_s) else _r(r.mean_flow_p_s),
+                                       "specific_flow_p_ms": None if not np.isfinite(r.specific_flow_p_ms)
+                                       else _r(r.specific_flow_p_ms)}
+                         for r in fl.itertuples(index=False)}
     for bid, m in evac.models.items():
         if not m._trace:
             continue

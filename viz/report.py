@@ -105,6 +105,10 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
         crowd_html = (f"<h2>Crowd</h2><p>Queueing time per person (walking below 30 % of one's own speed): "
                       f"median {q.get('p50')} s, 95th percentile {q.get('p95')} s, longest {q.get('max')} s.</p>"
                       + _table(["building", "peak density (p/m², 1 m bins)", "Fruin LoS", "queueing p95 (s)"], c_rows)
+                      + "<p>Flows through the building exits (10th-90th percentile window).</p>"
+                      + _table(["exit", "persons", "width (m)", "flow (p/s)", "specific flow (p/(m·s))"],
+                               [[e, v["persons"], v["width_m"], v["flow_p_s"], v["specific_flow_p_ms"]]
+                                for e, v in crowd.get("exit_flows", {}).items()])
                       + _img(out_dir / "evacuation_by_profile.png", "Out of the building by mobility profile")
                       + "".join(_img(p, f"Peak density: {p.stem.removeprefix('density_')}")
                                 for p in sorted(out_dir.glob("density_*.png"))))

@@ -32,6 +32,14 @@ def test_add_agents_rejects_wall_positions_naming_the_agent() -> None:
     assert m.n == 2
 
 
+def test_add_agents_rejects_positions_no_exit_can_be_reached() -> None:
+    """A walled-off room beside the corridor: walkable, but no open exit is reachable."""
+    r = rasterize_polygons([box(0, 0, 10, 2), box(0, 3, 4, 5)], exits=box(9.5, 0, 10, 2), cell_size_m=0.1)
+    m = CrowdModel(r, rng=0)
+    with pytest.raises(ValueError, match=r"agent 1 at \(2\.00, 4\.00\): no open exit can be reached"):
+        m.add_agents([1.0, 2.0], [1.0, 4.0], v0=1.3)
+
+
 @pytest.mark.parametrize(("kw", "field"), [({"v0": 0.0}, "v0"), ({"v0": 1.0, "radius": -0.2}, "radius"),
                                            ({"v0": 1.0, "start_s": np.nan}, "start_s")])
 def test_add_agents_rejects_bad_attributes(kw: dict, field: str) -> None:
