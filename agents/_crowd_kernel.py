@@ -329,7 +329,7 @@ def step(
         pci = min(max(int((xa - ox) / cs), 0), ncx - 1)
         pcj = min(max(int((ya - oy) / cs), 0), ncy - 1)
         # scan rings of cells outwards until no unseen agent can limit the speed
-        for ring in range(0, kmax + 1):
+        for ring in range(kmax + 1):
             for cj2 in range(max(pcj - ring, 0), min(pcj + ring + 1, ncy)):
                 for ci2 in range(pci - ring, pci + ring + 1):
                     if ring > 0 and abs(cj2 - pcj) != ring and abs(ci2 - pci) != ring:

@@ -204,7 +204,7 @@ class CrowdEvacuation:
     # ------------------------------------------------------------------ twin
     def attach(self, twin: Twin) -> None:
         self._twin = twin
-        for bid, m in self.models.items():
+        for m in self.models.values():
             m._frozen = True
         if self.outdoor is not None:
             self.outdoor._frozen = True

@@ -16,12 +16,23 @@ import networkx as nx
 
 from agents.crowd_evacuation import CrowdEvacuation, CrowdEvacuationSettings
 from agents.flow_evacuation import FlowEvacuation, RouteTargetError
-from agents.population import HouseholdPopulation, default_premovement_median_s, synthesize_households
+from agents.population import (
+    HouseholdPopulation,
+    default_premovement_median_s,
+    synthesize_households,
+)
 from geometry.site import CameraSpec, Device, DeviceKind, Site, SiteError
 from scenarios.loader import ScenarioError
 from scenarios.schema import FreeGeometry, Scenario, SiteRef
 from twin.core import Twin
-from twin.events import AlarmCleared, AlarmRaised, Event, InjectApplied, RouteBlocked, RouteReopened
+from twin.events import (
+    AlarmCleared,
+    AlarmRaised,
+    Event,
+    InjectApplied,
+    RouteBlocked,
+    RouteReopened,
+)
 from twin.seeding import replication_seeds
 
 __all__ = ["BuiltRun", "build_run", "load_site_ref"]

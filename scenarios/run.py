@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
         "model": "collision-free speed model (Tordeux et al. 2016) on multi-level atlases",
         "settings": {"dt_s": evac.settings.dt, "exit_choice": evac.settings.exit_choice,
                      "assistance_delay_s": evac.settings.assistance_delay_s},
-        "people": int(len(q)),
+        "people": len(q),
         "queue_s": {"p50": _r(np.quantile(q, 0.5)), "p95": _r(np.quantile(q, 0.95)), "max": _r(q.max())} if len(q) else {},
         "walk_to_exit_s": {"p50": _r(np.nanquantile(walked, 0.5)), "p95": _r(np.nanquantile(walked, 0.95))}
         if np.isfinite(walked).any() else {},
@@ -110,7 +111,11 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
     evacuation curves by mobility profile, peak-density maps of the ``pictures`` slowest
     buildings and of the estate, and on request a GIF of the slowest building."""
     from agents.crowd_metrics import bottlenecks, density_maps, evacuation_curve
-    from viz.crowd_pictures import animate_trace, plot_density_map, plot_evacuation_curves
+    from viz.crowd_pictures import (
+        animate_trace,
+        plot_density_map,
+        plot_evacuation_curves,
+    )
 
     P = evac.people
     prof = np.array([P.profile_names[int(k)] for k in P.profile])
