@@ -33,9 +33,10 @@ Vents (``vent_kind`` codes, :data:`VENT_KIND_NAMES`), each between compartments 
   opening height >= 2.0 m). Closed by default (a Chinese flat's entrance door is a self-closing
   steel security door; the fire flat's door is a scenario choice).
 * ``1`` **stair door** - the fire door between a corridor / open storey and a stair shaft at one
-  level: :data:`STAIR_DOOR_WIDTH_M` = 1.0 m x 2.1 m (GB 50016-2014 §6.4.11: evacuation doors
-  >= 0.9 m clear, stair doors of high-rise housing typically 1.0 m; §6.4.2/6.4.3: 乙级防火门,
-  self-closing, normally closed). Closed by default.
+  level: :data:`STAIR_DOOR_WIDTH_M` = 1.0 m x 2.1 m (GB 50016-2014 §5.5.30: dwelling doors and
+  safety exits >= 0.90 m clear, stairs >= 1.10 m, so 1.0 m is an assumed typical leaf;
+  §6.4.2/§6.4.3: enclosed / smoke-proof stairs have Class B (乙级) self-closing fire doors,
+  normally closed). Closed by default.
 * ``2`` **exit door** - a :class:`~geometry.site.BuildingExit` to the outside: its site width x
   2.1 m, from the corridor (corridor storeys), the open storey (garage levels) or the stair
   shaft's ground landing (walk-ups, and an underground garage's surface stair kiosks).
@@ -69,7 +70,7 @@ from shapely.ops import unary_union
 
 from geometry.floorplan import StoreyLayout, stair_level_range, storey_layout
 from geometry.raster import UNIT_DOOR_WIDTH_M
-from geometry.site import Building, BuildingExit, Site, SiteError
+from geometry.site import Building, BuildingExit, Site, SiteError, StairCore
 
 __all__ = [
     "DOOR_HEIGHT_M",
@@ -311,13 +312,14 @@ def _add_building(nb: _Builder, b: Building) -> None:
     def nearest_shaft(e: BuildingExit, level: int, layout: StoreyLayout | None) -> int:
         cands = [s for s in b.stairs if s.id in shaft and level in shaft_levels[s.id]]
         if not cands:
-            raise SiteError([f"exit {e.id}: level {level} of building {b.id} has no corridor, open storey or stair to "
-                             f"put the exit door in (field 'level'; expected a level a stair of {b.id} serves)"])
+            msg = (f"exit {e.id}: level {level} of building {b.id} has no corridor, open storey or stair to "
+                   f"put the exit door in (field 'level'; expected a level a stair of {b.id} serves)")
+            raise SiteError([msg])
         areas = {a.id: a.polygon for a in layout.stairs} if layout is not None else {}
 
-        def dist(s: object) -> tuple[float, str]:
-            geom = areas.get(s.id, s.position)  # type: ignore[attr-defined]
-            return (float(geom.distance(e.position)), s.id)  # type: ignore[attr-defined]
+        def dist(s: StairCore) -> tuple[float, str]:
+            geom = areas.get(s.id, s.position)
+            return (float(geom.distance(e.position)), s.id)
 
         return shaft[min(cands, key=dist).id]
 
