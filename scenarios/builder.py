@@ -124,6 +124,9 @@ def build_run(
                    seed_entropy=int(scenario.seed))
     if scenario.geometry is not None:
         run.rasters = _free_rasters(scenario.geometry)
+        if scenario.hazards:
+            raise ScenarioError(["field 'hazards': fire needs a site (buildings and their compartments); "
+                                 "free-form geometry carries none"])
         if scenario.evacuation is not None:
             raise ScenarioError([
                 "field 'evacuation': free-form geometry has no navigation graph for the network-flow model; "
@@ -134,6 +137,8 @@ def build_run(
 
         run.graph = build_nav_graph(site)
         _check_references(scenario, site, run.graph)
+        if scenario.hazards:
+            _add_fire(run)
         if scenario.evacuation is not None:
             _add_evacuation(run)
     _schedule(run)
@@ -144,7 +149,8 @@ def build_run(
 def _check_unsupported(scenario: Scenario) -> None:
     problems = []
     for k, h in enumerate(scenario.hazards):
-        problems.append(f"field 'hazards.{k}.type': the {h.type} model is not part of this version of Shoumen yet")
+        if h.type != "fire":
+            problems.append(f"field 'hazards.{k}.type': the {h.type} model is not part of this version of Shoumen yet")
     for k, _ in enumerate(scenario.interventions.patrols):
         problems.append(f"field 'interventions.patrols.{k}': patrol simulation is not part of this version yet")
     for k, _ in enumerate(scenario.interventions.plans):
@@ -214,6 +220,52 @@ def _targets(scenario: Scenario, site: Site) -> list[str]:
     if scenario.evacuation.targets == "assembly":
         return [o.id for o in site.assembly_points]
     return [g.id for g in site.gates if g.kind != "vehicle"] or [g.id for g in site.gates]
+
+
+_FIRE_PARAMS = {"growth", "peak_kw", "fuel", "steady_s", "decay_s", "area_m2"}
+
+
+def _add_fire(run: BuiltRun) -> None:
+    """Fire hazards -> a :class:`twin.fire.component.FireComponent` (added before the crowd, so
+    each tick moves the smoke first). A fire burns in ``unit`` (a flat or room id), else in the
+    corridor of ``building`` / ``level``; ``params``: growth (slow/medium/fast/ultrafast or
+    alpha in kW/s²), peak_kw, fuel, steady_s, decay_s, area_m2."""
+    from twin.fire.component import FireComponent
+    from twin.fire.sources import FireSource
+
+    scenario, site = run.scenario, run.site
+    assert site is not None
+    fires, problems = [], []
+    for k, h in enumerate(scenario.hazards):
+        where = f"field 'hazards.{k}"
+        unknown = sorted(set(h.params) - _FIRE_PARAMS)
+        if unknown:
+            problems.append(f"{where}.params': unknown key(s) {', '.join(unknown)}; expected some of "
+                            f"{', '.join(sorted(_FIRE_PARAMS))}")
+            continue
+        if h.unit:
+            comp = h.unit
+        elif h.building is not None and h.level is not None:
+            comp = f"{h.building}-L{h.level:02d}-C"
+        else:
+            problems.append(f"{where}': give 'unit' (a flat or room id) or 'building' and 'level' (its corridor)")
+            continue
+        p = dict(h.params)
+        growth = p.pop("growth", "medium")
+        try:
+            fires.append(FireSource(comp, growth if isinstance(growth, str) else float(growth),
+                                    float(p.pop("peak_kw", 2000.0)), t_ignition_s=h.at_s,
+                                    **{kk: (float(v) if kk != "fuel" else str(v)) for kk, v in p.items()}))
+        except (ValueError, TypeError, KeyError) as exc:
+            problems.append(f"{where}.params': {exc}")
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        comp_ = FireComponent(site, fires)
+    except (ValueError, KeyError, SiteError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise ScenarioError([f"field 'hazards': {msg}"]) from None
+    run.components["fire"] = run.twin.add(comp_)
 
 
 def _add_evacuation(run: BuiltRun) -> None:

@@ -57,6 +57,27 @@ def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int,
     path.write_text(header + body, encoding="utf-8")
 
 
+def fire_summary(fire: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Per burning building: detection, alarm, the compartments that became untenable first, and
+    ASET against RSET: ASET of the building = the first time a corridor, lobby or stair shaft
+    (the escape route) became untenable; margin = ASET - RSET (95 % and 100 %), negative when
+    people were still inside."""
+    out = fire.summary()
+    res = fire.result()
+    aset = res.aset_s()
+    kinds = np.asarray(fire.net.kind)
+    for b, v in out.items():
+        idx = [i for i in range(len(res.ids)) if fire.net.building[i] == b and kinds[i] in (1, 2)]
+        route = min((float(aset[i]) for i in idx), default=float("inf"))
+        rb = metrics.get("buildings", {}).get(b, {})
+        v["aset_escape_route_s"] = None if not np.isfinite(route) else round(route, 1)
+        for q in ("95", "100"):
+            r = rb.get(f"rset_{q}_s")
+            v[f"rset_{q}_s"] = r
+            v[f"margin_{q}_s"] = (None if r is None else (round(route - r, 1) if np.isfinite(route) else "no untenable route"))
+    return out
+
+
 def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
     """Crowd-model figures beyond the event metrics: queueing per person (s), flows through every
     building exit, peak density of the people on the move (1 m bins at least 3/4 floor) and its
@@ -187,6 +208,12 @@ def run_scenario(
             evac = built.components.get("evacuation")
             if evac is not None and hasattr(evac, "node_table"):
                 evac.node_table().to_parquet(out / "fields" / "evacuation_nodes.parquet", index=False)
+    fire = built.components.get("fire")
+    if fire is not None:
+        metrics["fire"] = fire_summary(fire, metrics)
+        if out is not None:
+            (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            fire.result_frame().to_parquet(out / "fire_compartments.parquet", index=False)
     evac = built.components.get("evacuation")
     if isinstance(evac, CrowdEvacuation):
         metrics["crowd"] = crowd_summary(evac)

@@ -95,6 +95,18 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
                for b in metrics["bottlenecks"]]
     inj_rows = [[i["t"], i["action"], i["target"]] for i in metrics["injects"]]
     desc = html.escape(getattr(scenario, "description", "") or "")
+    fire = metrics.get("fire")
+    fire_html = ""
+    if fire:
+        f_rows = [[b, v.get("first_detection_s"), v.get("alarm_s"), v.get("aset_escape_route_s"), v.get("rset_95_s"),
+                   v.get("margin_95_s"), v.get("rset_100_s"), v.get("margin_100_s")] for b, v in fire.items()]
+        c_rows = [[b, c["compartment"], c["aset_s"]] for b, v in fire.items() for c in v.get("first_untenable", [])]
+        fire_html = ("<h2>Fire and smoke: ASET against RSET</h2><p>Two-zone smoke model; ASET of the escape route ="
+                     " first time a corridor, lobby or stair shaft became untenable (layer below 1.83 m and hotter than"
+                     " 60 °C or visibility under 10 m); a negative margin means people were still inside.</p>"
+                     + _table(["building", "first detector (s)", "alarm (s)", "ASET route (s)", "RSET 95 % (s)",
+                               "margin 95 % (s)", "RSET 100 % (s)", "margin 100 % (s)"], f_rows)
+                     + _table(["building", "compartment", "ASET (s)"], c_rows))
     crowd = metrics.get("crowd")
     if crowd:
         model = ("microscopic crowd model: collision-free speed model (Tordeux, Chraibi &amp; Seyfried 2016) with "
@@ -143,6 +155,7 @@ time step {run.get('dt_s')} s; simulated {metrics.get('simulated_s')} s. Model: 
 <p>Ranked by total queueing time (person-seconds) at the node.</p>
 {_table(['node', 'kind', 'max queue (persons)', 'passed (persons)', 'mean wait (s)', 'queueing (person·s)'], bn_rows)}
 {crowd_html}
+{fire_html}
 <h2>Injects</h2>
 {_table(['t (s)', 'action', 'target'], inj_rows) if inj_rows else '<p>None.</p>'}
 <h2>Site</h2>

@@ -1,7 +1,10 @@
 """Fire and smoke (issue 4, in progress): fire sources, plume / ceiling-jet / layer-descent
-correlations, detector response and tenability relations, each from its published source.
+correlations, detector response, tenability relations, the buildings' compartment networks, the
+two-zone smoke model and the twin component that couples them to alarms.
 Modules import only numpy/numba/scipy; no import-time side effects."""
 
+from twin.fire.component import FireComponent, zone_model_of
+from twin.fire.compartments import CompartmentNetwork, building_network, site_network
 from twin.fire.correlations import (
     LAYER_VALID_AREA_RATIO,
     LAYER_VALID_Z_OVER_H,
@@ -22,6 +25,7 @@ from twin.fire.detectors import (
     DetectorBank,
 )
 from twin.fire.sources import FUELS, GROWTH_TIMES_S, FireSource, Fuel, alpha_kw_s2, ventilation_limit_kw
+from twin.fire.zone import ZoneModel, ZoneResult
 from twin.fire.tenability import (
     TENABILITY_LIMITS,
     AsetResult,
@@ -47,6 +51,13 @@ __all__ = [
     "SOOT_MASS_EXTINCTION_M2_KG",
     "TENABILITY_LIMITS",
     "AsetResult",
+    "CompartmentNetwork",
+    "FireComponent",
+    "ZoneModel",
+    "ZoneResult",
+    "building_network",
+    "site_network",
+    "zone_model_of",
     "DetectorBank",
     "FireSource",
     "Fuel",

@@ -188,6 +188,22 @@ class FireComponent:
                           *(np.stack([getattr(r, k)[0] for r in rs]) for k in
                             ("interface_m", "temp_c", "soot_kg_m3", "co_ppm", "co2_pct", "o2_pct", "layer_kg")))
 
+    def result_frame(self) -> Any:
+        """The recorded series as a long table: t_s, compartment, interface_m, temp_c,
+        soot_kg_m3, visibility_m, co_ppm, co2_pct, o2_pct (compartments that ever had smoke)."""
+        import pandas as pd
+
+        r = self.result()
+        cols = np.flatnonzero(r.layer_kg.max(axis=0) > 0)
+        vis = r.visibility_m()
+        frames = [pd.DataFrame({"t_s": r.t, "compartment": r.ids[c], "interface_m": r.interface_m[:, c],
+                                "temp_c": r.temp_c[:, c], "soot_kg_m3": r.soot_kg_m3[:, c],
+                                "visibility_m": np.minimum(vis[:, c], 1e3), "co_ppm": r.co_ppm[:, c],
+                                "co2_pct": r.co2_pct[:, c], "o2_pct": r.o2_pct[:, c]}) for c in cols]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+            columns=["t_s", "compartment", "interface_m", "temp_c", "soot_kg_m3", "visibility_m", "co_ppm",
+                     "co2_pct", "o2_pct"])
+
     def summary(self) -> dict[str, Any]:
         """Per burning building: first detector, alarm time, the compartments that became
         untenable first with their ASET (s)."""
