@@ -17,6 +17,11 @@ who need help (documented assumptions, scenario settings):
 * A person who needs assistance and lives alone waits until a helper reaches them:
   ``assistance_delay_s`` after the alarm (default 480 s, the 8-minute community response the
   programme documents in ``shared/domain.md`` report), then walks at their own speeds.
+* Smoke (when a :class:`twin.fire.component.FireComponent` runs in the same twin): whoever has
+  their head (1.5 m above their floor) in a compartment's smoke layer accumulates FED (ISO 13571
+  as coded in NIST FDS, plus convective heat) and walks at the FDS+Evac speed in smoke
+  (Frantzich & Nilsson); FED >= 1 incapacitates — the person stops where they are and is left to
+  the fire service (:meth:`exposure` counts them).
 * Wheelchair users (stair speed 0 in the demographics: cannot use stairs unaided) are carried
   down by helpers at ``assisted_stair_m_s`` (0.3 m/s along the slope, an assumption in the low
   range of assisted stair descents) and occupy a disc of 0.3 m radius: a manual wheelchair is
@@ -194,6 +199,13 @@ class CrowdEvacuation:
                     self._exit_cells[e] = o.cell_to_world(ii, jj)
         self._door_queue: dict[str, list[int]] = {}
         self._out_through: dict[str, int] = {}
+        # smoke exposure (when a fire component runs in the same twin)
+        self.fed = np.zeros(n)
+        self.max_k_per_m = np.zeros(n)
+        self.incapacitated = np.zeros(n, dtype=bool)
+        self._v0_base = {b: m.v0.copy() for b, m in self.models.items()}
+        self._fire: Any = None
+        self._comp_of_cell: dict[str, np.ndarray] = {}
         self._rng = g
         self._alarmed = np.zeros(n, dtype=bool)
         self._twin: Twin | None = None
@@ -204,6 +216,7 @@ class CrowdEvacuation:
     # ------------------------------------------------------------------ twin
     def attach(self, twin: Twin) -> None:
         self._twin = twin
+        self._fire = next((c for c in twin.components if getattr(c, "name", "") == "fire"), None)
         for m in self.models.values():
             m._frozen = True
         if self.outdoor is not None:
@@ -256,6 +269,8 @@ class CrowdEvacuation:
             for bid in self.buildings:
                 twin.bus.publish(PopulationPlaced(t=t, subject=bid, building=bid, count=int(self.members[bid].size)))
             self._placed = True
+        if self._fire is not None:
+            self._smoke_exposure(dt)
         k = max(1, int(round(dt / self.settings.dt)))
         for i in range(k):
             self.advance(t + i * self.settings.dt)
@@ -312,6 +327,80 @@ class CrowdEvacuation:
             else:
                 o.t = t + dt
 
+    def _compartments(self, bid: str) -> np.ndarray:
+        """Zone-model compartment index per atlas cell of building ``bid`` (-1 none): flats,
+        the storey's corridor for its other floor cells, the stair shaft for landings and
+        flights (walk-up landings are part of their shaft)."""
+        if bid in self._comp_of_cell:
+            return self._comp_of_cell[bid]
+        a, z = self.atlases[bid], self._fire.zone
+        ids = {c: i for i, c in enumerate(z.ids)}
+        lab = np.full(a.raster.walkable.shape, -1, dtype=np.int64)
+        for k, rg in enumerate(a.regions):
+            sl = (slice(rg.cells[1], rg.cells[3]), slice(rg.cells[0], rg.cells[2]))
+            if rg.kind == "flight":
+                lab[sl][a.region[sl] == k] = ids.get(rg.stair or "", -1)
+                continue
+            cid = f"{bid}-L{rg.level:02d}-C" if rg.level >= 0 else f"{bid}-L{rg.level}"
+            lab[sl][a.region[sl] == k] = ids.get(cid, -1)
+        for u, uid in enumerate(a.unit_ids):
+            if uid in ids:
+                lab[a.unit_lab == u] = ids[uid]
+        for zid, mk in a.raster.zones.items():  # landings belong to their shaft
+            sid = zid.rsplit("-L", 1)[0] if "-S" in zid else None
+            if sid is not None and sid in ids and zid != sid:
+                lab[mk] = ids[sid]
+        self._comp_of_cell[bid] = lab
+        return lab
+
+    def _smoke_exposure(self, dt: float) -> None:
+        """FED (ISO 13571 as in NIST FDS, :mod:`twin.fire.tenability`) and the walking speed in
+        smoke (FDS+Evac, Frantzich & Nilsson) of everyone inside a burning building whose head
+        (1.5 m above their floor) is in the smoke layer; FED >= 1 incapacitates (the person stops)."""
+        from twin.fire.tenability import fed_rate_per_min, heat_incapacitation_min, walking_speed_in_smoke
+
+        fire = self._fire
+        st = fire.zone.state()
+        z_abs = np.asarray(fire.zone.floor_z) + st.interface_m[0]
+        k_ext = 8700.0 * st.soot_kg_m3[0]
+        for bid, m in self.models.items():
+            if bid not in fire.net.building:
+                continue
+            inside = np.flatnonzero((m.state == K.WALKING) | (m.state == K.WAITING))
+            if inside.size == 0:
+                continue
+            lab = self._compartments(bid)
+            i, j = m.raster.world_to_cell(m.x[inside], m.y[inside])
+            c = lab[j, i]
+            a = self.atlases[bid]
+            lev, _, _, z_rel = a.locate(m.x[inside], m.y[inside])
+            head = self.site.building(bid).base_z + np.nan_to_num(z_rel) + 1.5
+            exposed = (c >= 0) & (z_abs[np.maximum(c, 0)] < head) & (st.layer_kg[0][np.maximum(c, 0)] > 0)
+            who = inside[exposed]
+            idx = self.members[bid][who]
+            cc = c[exposed]
+            v0 = self._v0_base[bid][who]
+            if who.size:
+                rate = fed_rate_per_min(st.co_ppm[0][cc], st.co2_pct[0][cc], st.o2_pct[0][cc])
+                heat = 1.0 / np.maximum(heat_incapacitation_min(np.maximum(st.temp_c[0][cc], 20.0)), 1e-9)
+                self.fed[idx] += (np.asarray(rate) + heat) * dt / 60.0
+                self.max_k_per_m[idx] = np.maximum(self.max_k_per_m[idx], k_ext[cc])
+                m.v0[who] = np.maximum(np.asarray(walking_speed_in_smoke(v0, k_ext[cc])), 0.01)
+            clear = inside[~exposed]
+            m.v0[clear] = self._v0_base[bid][clear]
+            down = who[self.fed[idx] >= 1.0]
+            if down.size:  # collapsed where they stood: left to the fire service (not modelled)
+                self.incapacitated[self.members[bid][down]] = True
+                m.state[down] = K.DORMANT
+
+    def exposure(self) -> dict[str, Any]:
+        """People exposed to smoke (FED > 0), with FED >= 0.3 (sensitive groups), incapacitated
+        (FED >= 1), and the worst extinction coefficient met."""
+        return {"exposed": int((self.fed > 0).sum()), "fed_over_0_3": int((self.fed >= 0.3).sum()),
+                "incapacitated": int(self.incapacitated.sum()),
+                "max_fed": round(float(self.fed.max()), 4) if self.fed.size else 0.0,
+                "max_extinction_per_m": round(float(self.max_k_per_m.max()), 3) if self.fed.size else 0.0}
+
     def _step_out(self, t: float) -> None:
         """Bring the people at each building door onto the estate where there is room: a spot
         of the doorway area with no centre within 2 r (others wait at the door, a queue)."""
@@ -357,8 +446,9 @@ class CrowdEvacuation:
 
     # ------------------------------------------------------------------ results
     def remaining(self) -> int:
-        """People not yet at a target (or out of their building when ``to_targets`` is off)."""
-        return int(np.isnan(self.t_arrived).sum())
+        """People still on their way: not yet at a target (or out of their building when
+        ``to_targets`` is off) and not incapacitated by smoke."""
+        return int((np.isnan(self.t_arrived) & ~self.incapacitated).sum())
 
     def rset(self) -> dict[str, dict[str, float]]:
         """Per building and for the estate: time (s from t = 0) for 95 % and 100 % to be out of
@@ -431,6 +521,7 @@ class CrowdEvacuation:
         if self.outdoor is not None:
             st["outdoor"] = self.outdoor.get_state()
         st.update(door_queue={k: list(v) for k, v in self._door_queue.items()}, out_through=dict(self._out_through),
+                  fed=self.fed.copy(), max_k=self.max_k_per_m.copy(), incap=self.incapacitated.copy(),
                   t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
                   t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), b_reported=dict(self._b_reported),
                   t_reported=self._t_reported.copy(), placed=self._placed, rng=self._rng.bit_generator.state)
@@ -443,6 +534,9 @@ class CrowdEvacuation:
             self.outdoor.set_state(st["outdoor"])
         self._door_queue = {k: list(v) for k, v in st["door_queue"].items()}
         self._out_through = dict(st["out_through"])
+        self.fed = st["fed"].copy()
+        self.max_k_per_m = st["max_k"].copy()
+        self.incapacitated = st["incap"].copy()
         self.t_building_out = st["t_building_out"].copy()
         self.t_arrived = st["t_arrived"].copy()
         self.t_start = st["t_start"].copy()

@@ -211,6 +211,9 @@ def run_scenario(
     fire = built.components.get("fire")
     if fire is not None:
         metrics["fire"] = fire_summary(fire, metrics)
+        evac_ = built.components.get("evacuation")
+        if isinstance(evac_, CrowdEvacuation):
+            metrics["fire_people"] = evac_.exposure()
         if out is not None:
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             fire.result_frame().to_parquet(out / "fire_compartments.parquet", index=False)

@@ -203,6 +203,13 @@ class ZoneModel:
         o2 = np.clip(o2_mass_frac, 0.0, _Y_O2_AIR) * _M_AIR / _M_O2 * 100.0
         return ZoneResult(self.ids, t, rz, rt - 273.15, soot, co_ppm, co2, o2, rm)
 
+    def state(self) -> ZoneResult:
+        """The current layers as a one-row :class:`ZoneResult`."""
+        n = len(self.ids)
+        tu, zi = np.empty(n), np.empty(n)
+        K.layer_state(self.mu, self.hu, self.area, self.height, self.ta, tu, zi)
+        return self._result(np.array([self.t]), zi[None], tu[None], self.sp[None].copy(), self.mu[None].copy())
+
     def ledgers(self) -> dict[str, float]:
         """Mass (kg) and energy (kJ) ledgers: in, in the layers, out, to the walls."""
         return {"mass_in": float(self.in_m.sum()), "mass_layers": float(self.mu.sum()),

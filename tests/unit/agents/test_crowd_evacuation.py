@@ -200,3 +200,25 @@ def test_household_knot_at_a_flat_door_is_broken(site) -> None:  # type: ignore[
     for s in jammed:
         m = run(s, 60.0)
         assert m.remaining == 0 and m.stuck_breaks >= 1, (s, m.remaining)
+
+
+def test_smoke_slows_and_doses_people_in_the_layer(site) -> None:  # type: ignore[no-untyped-def]
+    """A fire in a walk-up flat with its door open: the people of its stair section who walk
+    through the smoke-logged landing get a FED dose and walk at the FDS+Evac speed in smoke."""
+    from twin.core import Twin
+    from twin.events import AlarmRaised
+    from twin.fire.component import FireComponent
+    from twin.fire.sources import FireSource
+
+    ev = _evac(site, 6)
+    twin = Twin(site, dt=1.0, seed=1)
+    fire = FireComponent(site, [FireSource("B12-L01-U01", "ultrafast", 3000.0, fuel="kitchen")], door_left_open_s=0.0)
+    twin.add(fire)
+    twin.add(ev)
+    twin.schedule(AlarmRaised(t=120.0, building="B12", level="building"), at=120.0)
+    twin.run(until=900.0)
+    e = ev.exposure()
+    assert e["exposed"] > 0 and e["max_extinction_per_m"] > 0
+    assert e["incapacitated"] <= e["fed_over_0_3"] <= e["exposed"]
+    dosed = ev.fed > 0
+    assert np.all(ev.max_k_per_m[dosed] > 0)
