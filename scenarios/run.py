@@ -216,7 +216,15 @@ def run_scenario(
             metrics["fire_people"] = evac_.exposure()
         if out is not None:
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-            fire.result_frame().to_parquet(out / "fire_compartments.parquet", index=False)
+            frame = fire.result_frame()
+            frame.to_parquet(out / "fire_compartments.parquet", index=False)
+            worst = [c["compartment"] for v in metrics["fire"].values() for c in v["first_untenable"]][:5]
+            if worst:
+                from viz.fire_pictures import plot_fire_layers
+
+                plot_fire_layers(frame, path=out / "fire_layers.png", compartments=worst,
+                                 aset_s={c["compartment"]: c["aset_s"] for v in metrics["fire"].values()
+                                         for c in v["first_untenable"]})
     evac = built.components.get("evacuation")
     if isinstance(evac, CrowdEvacuation):
         metrics["crowd"] = crowd_summary(evac)

@@ -106,7 +106,8 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
                      " 60 °C or visibility under 10 m); a negative margin means people were still inside.</p>"
                      + _table(["building", "first detector (s)", "alarm (s)", "ASET route (s)", "RSET 95 % (s)",
                                "margin 95 % (s)", "RSET 100 % (s)", "margin 100 % (s)"], f_rows)
-                     + _table(["building", "compartment", "ASET (s)"], c_rows))
+                     + _table(["building", "compartment", "ASET (s)"], c_rows)
+                     + _img(out_dir / "fire_layers.png", "Smoke layer height, temperature and visibility over time"))
     crowd = metrics.get("crowd")
     if crowd:
         model = ("microscopic crowd model: collision-free speed model (Tordeux, Chraibi &amp; Seyfried 2016) with "

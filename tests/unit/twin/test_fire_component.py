@@ -47,6 +47,10 @@ def test_detector_alarm_starts_the_evacuation_and_metrics_compare_aset_rset(tmp_
     people = __import__("pandas").read_parquet(tmp_path / "people.parquet")
     assert (people["t_start_s"].dropna() >= f["alarm_s"] - 1e-6).all()
     assert (tmp_path / "fire_compartments.parquet").is_file()
+    from PIL import Image
+
+    with Image.open(tmp_path / "fire_layers.png") as im:
+        assert im.size[0] > 500
     fp = res.metrics["fire_people"]
     assert set(fp) == {"exposed", "fed_over_0_3", "incapacitated", "max_fed", "max_extinction_per_m"}
     assert fp["incapacitated"] <= fp["fed_over_0_3"] <= fp["exposed"]
