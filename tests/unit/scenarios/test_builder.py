@@ -27,8 +27,14 @@ def test_unknown_inject_target_is_named() -> None:
 
 
 def test_hazards_not_yet_available_say_so() -> None:
+    s = parse_scenario(SAMPLE + "hazards:\n  - {type: flood, building: B12}\n")
+    with pytest.raises(ScenarioError, match=r"hazards\.0\.type.*flood model is not part of this version"):
+        build_run(s)
+
+
+def test_fire_needs_a_room_or_a_storey() -> None:
     s = parse_scenario(SAMPLE + "hazards:\n  - {type: fire, building: B12}\n")
-    with pytest.raises(ScenarioError, match=r"hazards\.0\.type.*fire model is not part of this version"):
+    with pytest.raises(ScenarioError, match=r"hazards\.0': give 'unit'"):
         build_run(s)
 
 
