@@ -227,8 +227,9 @@ _FIRE_PARAMS = {"growth", "peak_kw", "fuel", "steady_s", "decay_s", "area_m2"}
 
 def _add_fire(run: BuiltRun) -> None:
     """Fire hazards -> a :class:`twin.fire.component.FireComponent` (added before the crowd, so
-    each tick moves the smoke first). A fire burns in ``unit`` (a flat or room id), else in the
-    corridor of ``building`` / ``level``; ``params``: growth (slow/medium/fast/ultrafast or
+    each tick moves the smoke first). A fire burns in ``unit`` (any compartment id: a flat or
+    room, a stair shaft ``B12-S1``, an open storey ``P01-L-1``), else in the corridor of
+    ``building`` / ``level``; ``params``: growth (slow/medium/fast/ultrafast or
     alpha in kW/s²), peak_kw, fuel, steady_s, decay_s, area_m2."""
     from twin.fire.component import FireComponent
     from twin.fire.sources import FireSource
