@@ -24,7 +24,7 @@ import yaml
 from agents.crowd_evacuation import CrowdEvacuation
 from agents.crowd_metrics import CrowdTrace
 from scenarios.builder import BuiltRun, build_run
-from scenarios.metrics import compute_metrics
+from scenarios.metrics import _r, compute_metrics
 from scenarios.schema import Scenario
 
 __all__ = ["RunResult", "run_scenario", "write_resolved_scenario"]
@@ -101,9 +101,7 @@ def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
     widths = {e: w for a in evac.atlases.values() for e, w in a.exit_widths_m.items()}  # the site's clear widths
     fl = door_flows(times, widths)
     out["exit_flows"] = {str(r.door): {"persons": int(r.persons), "width_m": _r(r.width_m),
-                                       "flow_p_s": None if not np.isfinite(r.mean_flow_p_s) else _r(r.mean_flow_p_s),
-                                       "specific_flow_p_ms": None if not np.isfinite(r.specific_flow_p_ms)
-                                       else _r(r.specific_flow_p_ms)}
+                                       "flow_p_s": _r(r.mean_flow_p_s), "specific_flow_p_ms": _r(r.specific_flow_p_ms)}
                          for r in fl.itertuples(index=False)}
     for bid, m in evac.models.items():
         if not m._trace:
@@ -121,10 +119,6 @@ def walking_trace(tr: CrowdTrace) -> CrowdTrace:
     x = np.where(tr.walking, tr.x, np.nan).astype(tr.x.dtype)
     y = np.where(tr.walking, tr.y, np.nan).astype(tr.y.dtype)
     return dataclasses.replace(tr, x=x, y=y)
-
-
-def _r(x: float) -> float:
-    return round(float(x), 2)
 
 
 def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = False, pictures: int = 3) -> None:
