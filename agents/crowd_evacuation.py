@@ -134,6 +134,7 @@ class CrowdEvacuation:
         n = len(P)
         hh = P.household
         self.person_building = np.array([population.buildings[k] for k in hh]) if n else np.zeros(0, dtype=object)
+        self.person_unit = np.array([population.unit_ids[k] for k in hh]) if n else np.zeros(0, dtype=object)
         # speeds, radii, assistance rules
         v0 = P.v0_m_s.copy()
         vd = P.stair_descent_m_s.copy()
@@ -224,18 +225,23 @@ class CrowdEvacuation:
 
     def on_event(self, event: Event) -> None:
         if isinstance(event, AlarmRaised):
-            self.alarm(event.t, None if (event.level == "estate" or not event.building) else event.building)
+            if event.level == "unit":
+                self.alarm(event.t, event.building, unit=event.subject)
+            else:
+                self.alarm(event.t, None if (event.level == "estate" or not event.building) else event.building)
         elif isinstance(event, (RouteBlocked, RouteReopened)):
             self.block(event.target, blocked=isinstance(event, RouteBlocked))
         elif isinstance(event, RunFinished):
             self._report_bottlenecks(event.t)
 
-    def alarm(self, t: float, building: str | None = None) -> int:
-        """The alarm reaches the people of ``building`` (all when ``None``) at ``t`` (s);
-        returns how many it reached."""
+    def alarm(self, t: float, building: str | None = None, *, unit: str | None = None) -> int:
+        """The alarm reaches the people of ``building`` (all when ``None``; only those of flat
+        ``unit`` when given: a local smoke alarm) at ``t`` (s); returns how many it reached."""
         hit = ~self._alarmed
         if building is not None:
             hit &= self.person_building == building
+        if unit is not None:
+            hit &= self.person_unit == unit
         self._alarmed |= hit
         for bid, idx in self.members.items():
             h = hit[idx]

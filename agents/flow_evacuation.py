@@ -267,6 +267,8 @@ class FlowEvacuation:
     def _alarm(self, event: AlarmRaised) -> None:
         if event.level == "estate" or not event.building:
             hit = ~self._alarmed
+        elif event.level == "unit":
+            hit = (~self._alarmed) & (np.asarray(self.population.unit_ids) == event.subject)
         else:
             b = self._bidx.get(event.building)
             if b is None:

@@ -223,6 +223,9 @@ def _targets(scenario: Scenario, site: Site) -> list[str]:
 
 
 _FIRE_PARAMS = {"growth", "peak_kw", "fuel", "steady_s", "decay_s", "area_m2"}
+#: Settings of the fire component (the same for every fire of a scenario).
+_FIRE_SETTINGS = {"alarm", "phone_delay_s", "spread", "window_break_c", "wind_speed_m_s", "wind_from_deg",
+                  "lowrise_fire_resistant", "lowrise_bare_wood", "lowrise_mortar_wood"}
 
 
 def _add_fire(run: BuiltRun) -> None:
@@ -230,20 +233,31 @@ def _add_fire(run: BuiltRun) -> None:
     each tick moves the smoke first). A fire burns in ``unit`` (any compartment id: a flat or
     room, a stair shaft ``B12-S1``, an open storey ``P01-L-1``), else in the corridor of
     ``building`` / ``level``; ``params``: growth (slow/medium/fast/ultrafast or
-    alpha in kW/s²), peak_kw, fuel, steady_s, decay_s, area_m2."""
+    alpha in kW/s²), peak_kw, fuel, steady_s, decay_s, area_m2; and the settings every fire of
+    the scenario shares: ``alarm`` (building / local / phone), ``phone_delay_s``, ``spread``
+    (on / off), ``window_break_c``, ``wind_speed_m_s``, ``wind_from_deg`` and Hamada's stock
+    shares of the low-rise buildings (<= 3 storeys) ``lowrise_fire_resistant``,
+    ``lowrise_bare_wood``, ``lowrise_mortar_wood``."""
     from twin.fire.component import FireComponent
     from twin.fire.sources import FireSource
+    from twin.fire.spread import HamadaShares, SpreadRules
 
     scenario, site = run.scenario, run.site
     assert site is not None
     fires, problems = [], []
+    settings: dict[str, float | str] = {}
     for k, h in enumerate(scenario.hazards):
         where = f"field 'hazards.{k}"
-        unknown = sorted(set(h.params) - _FIRE_PARAMS)
+        unknown = sorted(set(h.params) - _FIRE_PARAMS - _FIRE_SETTINGS)
         if unknown:
             problems.append(f"{where}.params': unknown key(s) {', '.join(unknown)}; expected some of "
-                            f"{', '.join(sorted(_FIRE_PARAMS))}")
+                            f"{', '.join(sorted(_FIRE_PARAMS | _FIRE_SETTINGS))}")
             continue
+        for key in sorted(set(h.params) & _FIRE_SETTINGS):
+            if key in settings and settings[key] != h.params[key]:
+                problems.append(f"{where}.params.{key}': {h.params[key]!r} differs from {settings[key]!r} given "
+                                "for an earlier fire; the setting is the same for every fire of a scenario")
+            settings.setdefault(key, h.params[key])
         if h.unit:
             comp = h.unit
         elif h.building is not None and h.level is not None:
@@ -251,7 +265,7 @@ def _add_fire(run: BuiltRun) -> None:
         else:
             problems.append(f"{where}': give 'unit' (a flat or room id) or 'building' and 'level' (its corridor)")
             continue
-        p = dict(h.params)
+        p = {kk: v for kk, v in h.params.items() if kk in _FIRE_PARAMS}
         growth = p.pop("growth", "medium")
         try:
             fires.append(FireSource(comp, growth if isinstance(growth, str) else float(growth),
@@ -259,10 +273,30 @@ def _add_fire(run: BuiltRun) -> None:
                                     **{kk: (float(v) if kk != "fuel" else str(v)) for kk, v in p.items()}))
         except (ValueError, TypeError, KeyError) as exc:
             problems.append(f"{where}.params': {exc}")
+    kw: dict[str, Any] = {}
+    try:
+        if "alarm" in settings:
+            kw["alarm"] = str(settings["alarm"])
+        if "phone_delay_s" in settings:
+            kw["phone_delay_s"] = float(settings["phone_delay_s"])
+        rule_kw: dict[str, Any] = {k: float(settings[k]) for k in ("window_break_c", "wind_speed_m_s", "wind_from_deg")
+                                   if k in settings}
+        spread = str(settings.get("spread", "on")).lower()
+        if spread not in ("on", "off"):
+            problems.append(f"field 'hazards.*.params.spread': {settings['spread']!r}; expected 'on' or 'off'")
+        rule_kw["enabled"] = spread == "on"
+        stock = {k: float(settings[f"lowrise_{k}"]) for k in ("fire_resistant", "bare_wood", "mortar_wood")
+                 if f"lowrise_{k}" in settings}
+        if stock:
+            shares = HamadaShares(**stock)
+            rule_kw["shares"] = {b.id: shares for b in site.buildings if b.storeys <= 3}
+        kw["spread"] = SpreadRules(**rule_kw)
+    except (ValueError, TypeError) as exc:
+        problems.append(f"field 'hazards.*.params': {exc}")
     if problems:
         raise ScenarioError(problems)
     try:
-        comp_ = FireComponent(site, fires)
+        comp_ = FireComponent(site, fires, **kw)
     except (ValueError, KeyError, SiteError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
         raise ScenarioError([f"field 'hazards': {msg}"]) from None

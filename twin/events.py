@@ -42,6 +42,7 @@ __all__ = [
     "CellFlooded",
     "DetectorActivated",
     "Event",
+    "FireSpread",
     "InjectApplied",
     "PopulationPlaced",
     "ResponderArrived",
@@ -309,6 +310,20 @@ class DetectorActivated(Event):
 
     device: str = ""
     kind: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FireSpread(Event):
+    """Fire reached ``compartment`` (fills ``subject``) from ``origin`` by ``mechanism``
+    (``ignition``, ``window``, ``wall``, ``floor`` or ``hamada``); also marks flashover
+    (``mechanism="flashover"``, ``origin`` = the compartment) and a window breaking
+    (``mechanism="window_broken"``)."""
+
+    subject_field: ClassVar[str | None] = "compartment"
+
+    compartment: str = ""
+    origin: str = ""
+    mechanism: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ R_AIR = 0.287  # kJ/(kg K)
 P_ATM = 101.325  # kPa
 G = 9.81
 CD = 0.7  # orifice coefficient of doors and windows
+O2_AIR_KJ_PER_KG = 13_100.0 * 0.232  # heat released per kg of entrained air burnt to its O2 (Huggett 1980)
 
 
 @nb.njit(cache=True, inline="always")
@@ -69,10 +70,11 @@ def step(
     va: np.ndarray, vb: np.ndarray, vw: np.ndarray, vbot: np.ndarray, vtop: np.ndarray, vopen: np.ndarray,
     tu: np.ndarray, zi: np.ndarray, dm: np.ndarray, dh: np.ndarray, dsp: np.ndarray,
     in_m: np.ndarray, in_h: np.ndarray, out_m: np.ndarray, out_h: np.ndarray, wall_h: np.ndarray,
-    vflow: np.ndarray,
+    vflow: np.ndarray, q_eff: np.ndarray,
 ) -> None:
     """Advance all compartments by ``dt`` (s). Fires: compartment ``fire_comp[f]``, HRR
-    ``fire_q[f]`` (kW, this step), base height ``fire_base[f]`` (m above the floor), yields
+    ``fire_q[f]`` (kW, this step; burnt only as far as the oxygen of the air the plume entrains
+    allows, ``q_eff[f]`` receives what burnt), base height ``fire_base[f]`` (m above the floor), yields
     ``fire_yields[f] = (soot, CO, CO2 per kg fuel, O2 consumed per kJ, 1 / heat of combustion
     kg/kJ)``. Vents: compartments ``va``/``vb`` (-1 outside), width, absolute bottom/top (m),
     open fraction. ``vflow[v]`` receives the hot-gas flow a->b minus b->a (kg/s)."""
@@ -86,12 +88,24 @@ def step(
     for f in range(fire_comp.shape[0]):
         c = fire_comp[f]
         q = fire_q[f]
+        q_eff[f] = 0.0
         if q <= 0.0:
             continue
         qc = conv_frac * q
         mp = _heskestad(qc, zi[c] - fire_base[f])
         if zi[c] - fire_base[f] <= 0.0:
             mp = 0.0
+        # oxygen limit (CFAST's plume-entrainment limit, lower layer at ambient O2): a fire buried
+        # in its own smoke layer in a closed room starves; it recovers when a vent lets the layer out
+        if q > O2_AIR_KJ_PER_KG * mp:
+            q = O2_AIR_KJ_PER_KG * mp
+            qc = conv_frac * q
+            mp = _heskestad(qc, zi[c] - fire_base[f])
+            q = min(q, O2_AIR_KJ_PER_KG * mp)
+            qc = conv_frac * q
+            if q <= 0.0:
+                continue
+        q_eff[f] = q
         mf = q * fire_yields[f, 4]  # fuel burnt, kg/s
         dm[c] += mp + mf
         dh[c] += qc
@@ -198,10 +212,12 @@ def run(
     va: np.ndarray, vb: np.ndarray, vw: np.ndarray, vbot: np.ndarray, vtop: np.ndarray, vopen: np.ndarray,
     in_m: np.ndarray, in_h: np.ndarray, out_m: np.ndarray, out_h: np.ndarray, wall_h: np.ndarray,
     rec_zi: np.ndarray, rec_tu: np.ndarray, rec_sp: np.ndarray, rec_mu: np.ndarray,
+    q_eff: np.ndarray, e_fire: np.ndarray,
 ) -> None:
     """``n_steps`` steps with the fires' HRR per step in ``fire_q_series[step, f]`` (kW),
     recording interface height, temperature, species and layer mass every ``rec_every`` steps
-    (row 0 = the initial state)."""
+    (row 0 = the initial state). ``q_eff`` receives the HRR that burnt in the last step (kW),
+    ``e_fire`` accumulates the heat each fire released (kJ)."""
     nc = mu.shape[0]
     tu = np.empty(nc)
     zi = np.empty(nc)
@@ -218,7 +234,9 @@ def run(
     for n in range(n_steps):
         step(dt, ta, mu, hu, sp, area, height, floor_z, wall_area_per_m, h_wall, fire_comp, fire_q_series[n],
              fire_base, fire_yields, conv_frac, va, vb, vw, vbot, vtop, vopen, tu, zi, dm, dh, dsp,
-             in_m, in_h, out_m, out_h, wall_h, vflow)
+             in_m, in_h, out_m, out_h, wall_h, vflow, q_eff)
+        for f in range(q_eff.shape[0]):
+            e_fire[f] += q_eff[f] * dt
         if (n + 1) % rec_every == 0 and r < rec_zi.shape[0]:
             rec_zi[r] = zi
             rec_tu[r] = tu

@@ -10,6 +10,11 @@ lower layer:
   Qc = 0.7 Q, z from the fire's base to the interface — NFPA 92 form) and carries Qc and the
   fuel's products (soot, CO, CO2 yields of :mod:`twin.fire.sources`; O2 consumed at
   1 kg per 13,100 kJ, Huggett 1980) into the upper layer.
+* **Oxygen limit** (ventilation-limited burning, as CFAST limits a fire by the oxygen its plume
+  entrains: Jones et al., TN 1889 §5.1): a fire releases at most 13,100 kJ/kg x 0.232 x the
+  entrained air mass flow, so a fire engulfed by its own layer in a closed room starves, and
+  grows again when an opened door or a broken window lets the layer out; what burnt is in
+  ``ZoneResult.extra["hrr_kw"]`` (last step) and ``extra["energy_kj"]`` (since the start).
 * **Vents**: hot gas leaves a layer through an open door or window whose top lies above the
   interface, at the orifice rate of a stratified opening above its neutral plane,
   m = (2/3) Cd W sqrt(2 g rho_u (rho_far - rho_u)) (z_top - max(z_i, z_bottom))^3/2 with
@@ -26,8 +31,8 @@ lower layer:
 Simplifications (stated, and what they cost): the lower layer stays ambient and clean (no
 lower-layer contamination, no door-jet mixing); no radiation exchange or wall conduction model;
 constant pressure (a layer that would overfill its compartment spills the excess outside,
-standing for leakage); quasi-steady plume; no ventilation-limited burning unless the source's
-HRR is limited by :func:`twin.fire.sources.ventilation_limit_kw` beforehand.
+standing for leakage); quasi-steady plume; the oxygen limit uses ambient lower-layer air (no
+vitiation of the lower layer); unburnt fuel does not burn in the next room.
 
 Outputs per compartment and time: interface height, upper-layer temperature, soot density,
 CO (ppm), CO2 and O2 (vol %), visibility; from them the tenability of :mod:`twin.fire.tenability`
@@ -185,12 +190,17 @@ class ZoneModel:
         n = len(self.ids)
         rz, rt, rm = np.zeros((nrec, n)), np.zeros((nrec, n)), np.zeros((nrec, n))
         rs = np.zeros((nrec, n, 4))
+        q_eff, e_fire = np.zeros(len(fires)), np.zeros(len(fires))
         K.run(n_steps, dt, self.ta, rec_every, self.mu, self.hu, self.sp, self.area, self.height, self.floor_z,
               self.perimeter, self.h_wall, comp, q, base, y, self.conv, self.va, self.vb, self.vw, self.vbot,
-              self.vtop, self.vopen, self.in_m, self.in_h, self.out_m, self.out_h, self.wall_h, rz, rt, rs, rm)
+              self.vtop, self.vopen, self.in_m, self.in_h, self.out_m, self.out_h, self.wall_h, rz, rt, rs, rm,
+              q_eff, e_fire)
         t0 = self.t
         self.t = t0 + n_steps * dt
-        return self._result(t0 + np.arange(nrec) * rec_every * dt, rz, rt, rs, rm)
+        res = self._result(t0 + np.arange(nrec) * rec_every * dt, rz, rt, rs, rm)
+        res.extra["hrr_kw"] = q_eff
+        res.extra["energy_kj"] = e_fire
+        return res
 
     def _result(self, t: np.ndarray, rz: np.ndarray, rt: np.ndarray, rs: np.ndarray, rm: np.ndarray) -> ZoneResult:
         vol = np.where(rm > 0, rm * K.R_AIR * rt / K.P_ATM, np.inf)
