@@ -209,6 +209,13 @@ class CrowdEvacuation:
         self._comp_of_cell: dict[str, np.ndarray] = {}
         self._rng = g
         self._alarmed = np.zeros(n, dtype=bool)
+        self.t_alarm = np.full(n, np.nan)
+        #: FED over time of the people of burning buildings (``fed_people``), every ``fed_record_every_s``
+        self.fed_record_every_s = 5.0
+        self.fed_t: list[float] = []
+        self.fed_series: list[np.ndarray] = []
+        self._fed_who = np.zeros(0, dtype=np.int64)
+        self._fed_next = 0.0
         self._twin: Twin | None = None
         self._b_reported: dict[str, int] = {b: 0 for b in self.buildings}
         self._t_reported = np.zeros(len(self.targets), dtype=np.int64)
@@ -218,6 +225,8 @@ class CrowdEvacuation:
     def attach(self, twin: Twin) -> None:
         self._twin = twin
         self._fire = next((c for c in twin.components if getattr(c, "name", "") == "fire"), None)
+        if self._fire is not None:  # FED history of the people of the burning buildings
+            self._fed_who = np.flatnonzero(np.isin(self.person_building, list(set(self._fire.net.building))))
         for m in self.models.values():
             m._frozen = True
         if self.outdoor is not None:
@@ -243,6 +252,7 @@ class CrowdEvacuation:
         if unit is not None:
             hit &= self.person_unit == unit
         self._alarmed |= hit
+        self.t_alarm[hit] = t
         for bid, idx in self.members.items():
             h = hit[idx]
             if h.any():
@@ -277,6 +287,10 @@ class CrowdEvacuation:
             self._placed = True
         if self._fire is not None:
             self._smoke_exposure(dt)
+            if t + 1e-9 >= self._fed_next:
+                self.fed_t.append(t + dt)
+                self.fed_series.append(self.fed[self._fed_who].copy())
+                self._fed_next = t + self.fed_record_every_s
         k = max(1, int(round(dt / self.settings.dt)))
         for i in range(k):
             self.advance(t + i * self.settings.dt)
@@ -400,12 +414,31 @@ class CrowdEvacuation:
                 m.state[down] = K.DORMANT
 
     def exposure(self) -> dict[str, Any]:
-        """People exposed to smoke (FED > 0), with FED >= 0.3 (sensitive groups), incapacitated
-        (FED >= 1), and the worst extinction coefficient met."""
-        return {"exposed": int((self.fed > 0).sum()), "fed_over_0_3": int((self.fed >= 0.3).sum()),
-                "incapacitated": int(self.incapacitated.sum()),
-                "max_fed": round(float(self.fed.max()), 4) if self.fed.size else 0.0,
-                "max_extinction_per_m": round(float(self.max_k_per_m.max()), 3) if self.fed.size else 0.0}
+        """People exposed to smoke (FED > 0), with FED >= 0.3 (all, and of the sensitive groups —
+        elderly, children, wheelchair users, impaired — for whom ISO 13571 sets 0.3 as the
+        incapacitation threshold), incapacitated (FED >= 1), and the worst extinction
+        coefficient met; for the estate and ``by_building``."""
+        sensitive = self.people.profile != int(Profile.ABLE)
+
+        def one(sel: np.ndarray) -> dict[str, Any]:
+            fed = self.fed[sel]
+            return {"exposed": int((fed > 0).sum()), "fed_over_0_3": int((fed >= 0.3).sum()),
+                    "sensitive_fed_over_0_3": int(((fed >= 0.3) & sensitive[sel]).sum()),
+                    "incapacitated": int(self.incapacitated[sel].sum()),
+                    "max_fed": round(float(fed.max()), 4) if fed.size else 0.0,
+                    "max_extinction_per_m": round(float(self.max_k_per_m[sel].max()), 3) if fed.size else 0.0}
+
+        out = one(np.ones(self.fed.size, dtype=bool))
+        out["by_building"] = {b: one(self.person_building == b) for b in self.buildings
+                              if (self.fed[self.person_building == b] > 0).any()}
+        return out
+
+    def fed_history(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(t [nt] s, person index [np], FED [nt, np])`` of the people of the burning buildings,
+        recorded every :attr:`fed_record_every_s` while a fire component runs."""
+        if not self.fed_t:
+            return np.zeros(0), self._fed_who.copy(), np.zeros((0, self._fed_who.size))
+        return np.asarray(self.fed_t), self._fed_who.copy(), np.stack(self.fed_series)
 
     def _step_out(self, t: float) -> None:
         """Bring the people at each building door onto the estate where there is room: a spot
@@ -529,7 +562,8 @@ class CrowdEvacuation:
         st.update(door_queue={k: list(v) for k, v in self._door_queue.items()}, out_through=dict(self._out_through),
                   fed=self.fed.copy(), max_k=self.max_k_per_m.copy(), incap=self.incapacitated.copy(),
                   t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
-                  t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), b_reported=dict(self._b_reported),
+                  t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), t_alarm=self.t_alarm.copy(),
+                  fed_rec=(list(self.fed_t), list(self.fed_series), self._fed_next), b_reported=dict(self._b_reported),
                   t_reported=self._t_reported.copy(), placed=self._placed, rng=self._rng.bit_generator.state)
         return st
 
@@ -547,6 +581,9 @@ class CrowdEvacuation:
         self.t_arrived = st["t_arrived"].copy()
         self.t_start = st["t_start"].copy()
         self._alarmed = st["alarmed"].copy()
+        self.t_alarm = st["t_alarm"].copy()
+        ft, fs, self._fed_next = st["fed_rec"]
+        self.fed_t, self.fed_series = list(ft), list(fs)
         self._b_reported = dict(st["b_reported"])
         self._t_reported = st["t_reported"].copy()
         self._placed = bool(st["placed"])

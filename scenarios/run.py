@@ -137,8 +137,9 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
     pd.DataFrame({
         "building": evac.person_building.astype(str), "unit": [P.unit_ids[k] for k in P.household],
         "profile": prof, "age_y": P.age_years, "lives_alone": P.lives_alone, "v0_m_s": P.v0_m_s,
-        "premovement_s": evac.premovement_s, "t_start_s": evac.t_start, "t_building_out_s": evac.t_building_out,
-        "t_arrived_s": evac.t_arrived, "queue_s": evac.queue_times(),
+        "premovement_s": evac.premovement_s, "t_alarm_s": evac.t_alarm, "t_start_s": evac.t_start, "t_building_out_s": evac.t_building_out,
+        "t_arrived_s": evac.t_arrived, "queue_s": evac.queue_times(), "fed": evac.fed,
+        "incapacitated": evac.incapacitated,
     }).to_parquet(out / "people.parquet", index=False)
     curves = evacuation_curve(evac.t_building_out, groups=prof)
     plot_evacuation_curves(curves, path=out / "evacuation_by_profile.png",
@@ -224,6 +225,13 @@ def run_scenario(
         metrics["crowd"] = crowd_summary(evac)
         if out is not None:
             write_crowd_outputs(evac, out, animation=scenario.outputs.animation)
+            ft, who, fed = evac.fed_history()
+            if ft.size and (fed > 0).any():
+                from viz.fire_pictures import plot_fed
+
+                P = evac.people
+                labels = [f"{evac.person_building[k]} {P.profile_names[int(P.profile[k])]}" for k in who]
+                plot_fed(ft, fed, path=out / "fire_fed.png", labels=labels)
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return RunResult(out_dir=out, metrics=metrics, events=events, built=built,
                      wall_s=time.perf_counter() - started)

@@ -148,6 +148,11 @@ def _write_pictures(result: Any, out: Path, *, console: Any) -> None:
         from viz.scene3d import render_scene
 
         render_scene(result.built.site, out / "scene.png", title=f"{result.built.site.name} — {scenario.name}")
+        fire = result.built.components.get("fire")
+        if fire is not None:
+            from viz.fire_pictures import render_smoke_scene
+
+            render_smoke_scene(result.built.site, fire, out / "scene_smoke.png")
     if result.built.site is not None and scenario.outputs.site_map:
         from viz.sitemap import plot_site_map
 

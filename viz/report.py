@@ -107,7 +107,25 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
                      + _table(["building", "first detector (s)", "alarm (s)", "ASET route (s)", "RSET 95 % (s)",
                                "margin 95 % (s)", "RSET 100 % (s)", "margin 100 % (s)"], f_rows)
                      + _table(["building", "compartment", "ASET (s)"], c_rows)
-                     + _img(out_dir / "fire_layers.png", "Smoke layer height, temperature and visibility over time"))
+                     + _img(out_dir / "fire_layers.png", "Smoke layer height, temperature and visibility over time")
+                     + _img(out_dir / "scene_smoke.png", "The burning building in 3D at the moment of the most "
+                            "smoke-logged compartments, coloured by visibility"))
+        spread = [[b, f["compartment"], f["mechanism"], f["from"], f["ignition_s"], f["window_broken_s"],
+                   f["flashover_s"]] for b, v in fire.items() for f in v.get("fires", [])]
+        if spread:
+            fire_html += ("<h3>Fires, windows and flashover</h3>"
+                          + _table(["building", "compartment", "how it started", "from", "ignition (s)",
+                                    "window broke (s)", "flashover (s)"], spread))
+        fp = metrics.get("fire_people")
+        if fp:
+            p_rows = [[b, v["exposed"], v["fed_over_0_3"], v["sensitive_fed_over_0_3"], v["incapacitated"], v["max_fed"]]
+                      for b, v in fp.get("by_building", {}).items()]
+            fire_html += ("<h3>People in smoke</h3><p>FED as ISO 13571 (NIST FDS form) plus convective heat, dosed "
+                          "while the head (1.5 m) is in a smoke layer; 0.3 is the threshold for sensitive people "
+                          "(elderly, children, wheelchair users, impaired), 1.0 incapacitation.</p>"
+                          + _table(["building", "exposed", "FED >= 0.3", "sensitive, FED >= 0.3", "incapacitated",
+                                    "max FED"], p_rows)
+                          + _img(out_dir / "fire_fed.png", "FED over time of the most exposed people"))
     crowd = metrics.get("crowd")
     if crowd:
         model = ("microscopic crowd model: collision-free speed model (Tordeux, Chraibi &amp; Seyfried 2016) with "

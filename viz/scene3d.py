@@ -556,6 +556,8 @@ def render_scene(
     show_labels: bool | None = None,
     extra: Sequence[tuple["pv.DataSet", dict[str, Any]]] = (),
     extra_legend: Sequence[tuple[str, str]] = (),
+    focus: Sequence[str] = (),
+    building_opacity: Mapping[str, float] | None = None,
 ) -> Path:
     """Render the site off-screen to a PNG of ``window_size`` pixels at ``path``; return the path.
 
@@ -569,7 +571,9 @@ def render_scene(
     buildings. ``show_labels`` puts building ids, storeys and per-household device counts on
     the roofs (default: when the site has at most 40 buildings). ``extra`` adds meshes *in site
     coordinates* with their ``add_mesh`` keyword arguments (they are moved into the render
-    frame); ``extra_legend`` adds ``(label, colour)`` legend entries for them.
+    frame); ``extra_legend`` adds ``(label, colour)`` legend entries for them. ``focus`` names
+    buildings to frame (with 15 m around them) instead of the whole site; ``building_opacity``
+    makes named buildings see-through (0..1), e.g. to show the smoke inside.
     """
     if camera_position not in CAMERA_VIEWS:
         raise ValueError(
@@ -583,6 +587,9 @@ def render_scene(
         unknown = sorted(set(building_colors) - known)
         if unknown:
             raise ValueError(f"render_scene: building_colors names unknown building(s) {', '.join(unknown)}")
+    unknown_focus = sorted(set(focus) - {b.id for b in site.buildings})
+    if unknown_focus:
+        raise ValueError(f"render_scene: focus names unknown building(s) {', '.join(unknown_focus)}")
 
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     import pyvista as pv
@@ -650,7 +657,8 @@ def render_scene(
                 pl.add_mesh(meshes[name], color=color, opacity=0.3)
                 key: Any = "underground"
             else:
-                pl.add_mesh(meshes[name], color=color, ambient=0.3, diffuse=0.75, specular=0.05)
+                op = float((building_opacity or {}).get(b.id, 1.0))
+                pl.add_mesh(meshes[name], color=color, ambient=0.3, diffuse=0.75, specular=0.05, opacity=op)
                 key = b.use
             if override is None and key not in uses_seen:
                 uses_seen.append(key)
@@ -719,6 +727,12 @@ def render_scene(
                 fx0, fy0, fx1, fy1 = _shift(bld.footprint, origin).bounds
                 ztop = bld.base_z + bld.height_m + 2.0
                 fit += [(x, y, ztop) for x in (fx0, fx1) for y in (fy0, fy1)]
+        if focus:
+            fit = []
+            for bld in (site.building(b) for b in focus):
+                fx0, fy0, fx1, fy1 = _shift(bld.footprint.buffer(15.0), origin).bounds
+                z0 = bld.level_z(-bld.basement_levels) if bld.basement_levels else bld.base_z
+                fit += [(x, y, z) for x in (fx0, fx1) for y in (fy0, fy1) for z in (z0, bld.base_z + bld.height_m + 2.0)]
         _fit_view(pl, np.asarray(fit), w3, h, margin=0.9)
         pl.reset_camera_clipping_range()
 

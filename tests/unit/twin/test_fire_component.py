@@ -52,8 +52,11 @@ def test_detector_alarm_starts_the_evacuation_and_metrics_compare_aset_rset(tmp_
     with Image.open(tmp_path / "fire_layers.png") as im:
         assert im.size[0] > 500
     fp = res.metrics["fire_people"]
-    assert set(fp) == {"exposed", "fed_over_0_3", "incapacitated", "max_fed", "max_extinction_per_m"}
+    keys = {"exposed", "fed_over_0_3", "sensitive_fed_over_0_3", "incapacitated", "max_fed", "max_extinction_per_m"}
+    assert set(fp) == keys | {"by_building"}
     assert fp["incapacitated"] <= fp["fed_over_0_3"] <= fp["exposed"]
+    assert fp["sensitive_fed_over_0_3"] <= fp["fed_over_0_3"]
+    assert set(fp["by_building"]) <= {"B12"} and all(set(v) == keys for v in fp["by_building"].values())
 
 
 @pytest.mark.parametrize(("unit", "params", "msg"), [
@@ -62,8 +65,45 @@ def test_detector_alarm_starts_the_evacuation_and_metrics_compare_aset_rset(tmp_
     ("B12-L02-U03", "{growth: fast, peak_kw: 0}", "peak_kw"),
     ("B12-L02-U03", "{growth: fsat, peak_kw: 2000}", "fast"),
     ("B12-L02-U03", "{growth: fast, peak_kw: 2000, colour: red}", "unknown key"),
+    ("B12-L02-U03", "{growth: fast, alarm: siren}", "alarm arrangement 'siren'"),
+    ("B12-L02-U03", "{growth: fast, spread: maybe}", "expected 'on' or 'off'"),
+    ("B12-L02-U03", "{growth: fast, lowrise_bare_wood: 2}", "bare_wood"),
+    ("B12-L02-U03", "{growth: fast, phone_delay_s: -3}", "phone_delay_s"),
 ])
 def test_bad_fire_inputs_are_clear_errors(tmp_path, unit: str, params: str, msg: str) -> None:  # type: ignore[no-untyped-def]
     sc = parse_scenario(SCEN.format(unit=unit, params=params), source="t.yaml")
     with pytest.raises(ScenarioError, match=msg):
+        run_scenario(sc, out_dir=tmp_path)
+
+
+def test_local_alarm_scenario_alerts_the_flat_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``alarm: local``: the flat's own smoke alarm starts its occupants; the rest of the building
+    starts when the fire is phoned in (``phone_delay_s`` later)."""
+    sc = parse_scenario(SCEN.format(unit="B12-L02-U03", params="{growth: fast, peak_kw: 2000, fuel: kitchen, "
+                                    "alarm: local, phone_delay_s: 150}"), source="t.yaml")
+    res = run_scenario(sc, out_dir=tmp_path)
+    ev = res.events
+    alarms = ev[ev["type"] == "AlarmRaised"].sort_values("t")
+    assert list(alarms["subject"]) == ["B12-L02-U03", "B12"]
+    assert alarms["t"].iloc[1] == pytest.approx(alarms["t"].iloc[0] + 150.0)
+    f = res.metrics["fire"]["B12"]
+    assert f["alarm_arrangement"] == "local" and f["unit_alarms"] == {"B12-L02-U03": pytest.approx(alarms["t"].iloc[0])}
+    import pandas as pd
+
+    people = pd.read_parquet(tmp_path / "people.parquet")
+    flat = people[people["unit"] == "B12-L02-U03"]
+    others = people[people["unit"] != "B12-L02-U03"]
+    assert len(flat) >= 1
+    # the flat's occupants hear their own alarm, everybody else the building's
+    assert (flat["t_alarm_s"] == alarms["t"].iloc[0]).all()
+    assert (others["t_alarm_s"] == alarms["t"].iloc[1]).all()
+    started = people[people["t_start_s"].notna()]
+    assert (started["t_start_s"] >= started["t_alarm_s"] + started["premovement_s"] - 1.0).all()
+
+
+def test_two_fires_must_agree_on_the_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = SCEN.format(unit="B12-L02-U03", params="{growth: fast, alarm: local}").replace(
+        "evacuation:", "  - {type: fire, unit: B12-L03-U01, params: {alarm: phone}}\nevacuation:")
+    sc = parse_scenario(text, source="t.yaml")
+    with pytest.raises(ScenarioError, match="same for every fire"):
         run_scenario(sc, out_dir=tmp_path)
