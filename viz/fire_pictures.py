@@ -78,7 +78,7 @@ def plot_fed(t: np.ndarray, fed: np.ndarray, *, path: str | Path, labels: list[s
                          f"{len(labels)} labels")
     p.parent.mkdir(parents=True, exist_ok=True)
     with plot_style():
-        fig = Figure(figsize=(9.0, 6.0))
+        fig = Figure(figsize=(11.0, 6.0))
         FigureCanvasAgg(fig)
         axs = fig.subplots(2, 1, sharex=True)
         final = fed[-1] if fed.size else np.zeros(0)
@@ -90,13 +90,14 @@ def plot_fed(t: np.ndarray, fed: np.ndarray, *, path: str | Path, labels: list[s
         axs[0].axhline(1.0, color="tab:red", lw=0.8, ls="--")
         axs[0].set_ylabel("FED (ISO 13571)")
         if top.size:
-            axs[0].legend(loc="upper left", fontsize=7, ncol=2)
+            axs[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, title="final FED",
+                          title_fontsize=7)
         axs[1].step(t, (fed >= 0.3).sum(axis=1), where="post", color="tab:orange", label="FED >= 0.3")
         axs[1].step(t, (fed >= 1.0).sum(axis=1), where="post", color="tab:red", label="FED >= 1 (incapacitated)")
         axs[1].step(t, (fed > 0).sum(axis=1), where="post", color="0.5", label="exposed (FED > 0)")
         axs[1].set_ylabel("people")
         axs[1].set_xlabel("time (s)")
-        axs[1].legend(loc="upper left", fontsize=8)
+        axs[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
         axs[0].set_title(title or f"Smoke dose of the {top.size} most exposed people")
         fig.tight_layout()
         fig.savefig(p, dpi=130)

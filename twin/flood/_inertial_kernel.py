@@ -18,7 +18,8 @@ single upstream cell, so the scaling is exact and conserves mass to round-off).
 
 Grid: h, z, n2, active, drain [ny, nx] (row 0 south, column 0 west), qx [ny, nx+1] on x-faces
 (positive east), qy [ny+1, nx] on y-faces (positive north), square cells of side dx (m).
-Time step: dt = alpha dx / sqrt(g h_max) (capped by dt_max and the target time).
+``ox`` [ny, nx+1] / ``oy`` [ny+1, nx] are 1.0 on interior faces between two active cells, else
+0.0 (obstacle walls). Time step: dt = alpha dx / sqrt(g h_max) (capped by dt_max and the target time).
 Boundaries per side (west, east, south, north): closed (q = 0); level (ghost water level at the
 face, slope over dx/2); open (free outflow: the inertial update with the interior water-surface
 slope, outflow only). Sources: rain (exact integral of the hyetograph), inflow hydrographs at
@@ -44,7 +45,7 @@ from twin.flood._forcing_kernel import (
     BC_LEVEL,
     GRAVITY,
     add_inflows,
-    fast_cbrt,
+    inv_cbrt,
     interp_series,
     rain_depth,
 )
@@ -53,17 +54,18 @@ from twin.flood._forcing_kernel import (
 _FM = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@numba.njit(cache=True, fastmath=_FM, inline="always")
+@numba.njit(cache=True, fastmath=_FM, inline="always", error_model="numpy")
 def _update(q: float, qa: float, qb: float, hf: float, slope: float, n2f: float, dt: float,
             theta: float) -> float:
-    """de Almeida et al. (2012) theta-weighted inertial update of one face (m2/s)."""
+    """de Almeida et al. (2012) theta-weighted inertial update of one face (m2/s); hf > 0."""
     num = theta * q + 0.5 * (1.0 - theta) * (qa + qb) - GRAVITY * hf * dt * slope
-    # h_f^(7/3) = h_f^2 * cbrt(h_f)
-    den = 1.0 + GRAVITY * dt * n2f * abs(q) / (hf * hf * fast_cbrt(hf))
+    y = inv_cbrt(hf)
+    y2 = y * y
+    den = 1.0 + GRAVITY * dt * n2f * abs(q) * (y * y2 * y2 * y2)  # hf^(-7/3) = y^7
     return num / den
 
 
-@numba.njit(cache=True, fastmath=_FM)
+@numba.njit(cache=True, fastmath=_FM, error_model="numpy")
 def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarray,
                      n2: np.ndarray, active: np.ndarray, drain: np.ndarray, hmax: np.ndarray,
                      rain_edges: np.ndarray, rain_rate: np.ndarray,
@@ -72,13 +74,23 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
                      bc_type: np.ndarray, lvl_t: np.ndarray, lvl_v: np.ndarray,
                      lvl_off: np.ndarray, zmin_side: np.ndarray,
                      dx: float, t: float, t_end: float, alpha: float, theta: float,
-                     dt_max: float, h_eps: float, acc: np.ndarray,
-                     rowbuf: np.ndarray) -> tuple[float, int, float]:
+                     dt_max: float, h_eps: float, acc: np.ndarray, ox: np.ndarray,
+                     oy: np.ndarray) -> tuple[float, int, float]:
     """Advance (h, qx, qy) in place from ``t`` to ``t_end``; returns (t, steps, h_max)."""
     ny, nx = h.shape
     area = dx * dx
     g = GRAVITY
     lev = np.zeros(4)
+    bx = np.zeros(nx + 1)
+    wa = np.zeros((ny, nx))
+    n_active = 0
+    for j in range(ny):
+        for i in range(nx):
+            if active[j, i]:
+                wa[j, i] = 1.0
+                n_active += 1
+    bout = np.zeros(nx + 1)
+    bprev = np.zeros(nx)
     steps = 0
     # current maximum depth
     hm = 0.0
@@ -112,39 +124,61 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
                                            tm, dt, area)
         rain = rain_depth(rain_edges, rain_rate, t, t + dt)
         gdx = dt / dx
-        # ---------------- momentum: x-faces row by row, y-faces (south faces of row j)
+        # ---------------- momentum. Inner loops are branch-free over row views and write to
+        # row buffers first, so that LLVM vectorises them (measured ~2x faster). Old neighbour
+        # fluxes (theta weighting) come from copies of the previous values.
+        c1 = 0.5 * (1.0 - theta)
+        gdt = g * dt
+        rdx = 1.0 / dx
         for j in range(ny):
-            # x-faces of row j; interior faces 1..nx-1, neighbours use old values
-            q_prev_old = qx[j, 0]
+            hr = h[j]
+            zr = z[j]
+            nr = n2[j]
+            orow = ox[j]
+            qrow = qx[j]
+            for i in range(nx + 1):
+                bx[i] = qrow[i]
             for i in range(1, nx):
-                q_old = qx[j, i]
-                qn = 0.0
-                if active[j, i - 1] and active[j, i]:
-                    el = h[j, i - 1] + z[j, i - 1]
-                    er = h[j, i] + z[j, i]
-                    hf = max(el, er) - max(z[j, i - 1], z[j, i])
-                    if hf > h_eps:
-                        qn = _update(q_old, q_prev_old, qx[j, i + 1], hf, (er - el) / dx,
-                                     0.5 * (n2[j, i - 1] + n2[j, i]), dt, theta)
-                qx[j, i] = qn
-                q_prev_old = q_old
-            # y-faces south of row j (j = 0 is the south boundary, handled below)
+                zl = zr[i - 1]
+                zc = zr[i]
+                el = hr[i - 1] + zl
+                ec = hr[i] + zc
+                hf = max(el, ec) - max(zl, zc)
+                hs = max(hf, h_eps)
+                q = bx[i]
+                num = theta * q + c1 * (bx[i - 1] + bx[i + 1]) - gdt * hs * (ec - el) * rdx
+                y = inv_cbrt(hs)
+                y2 = y * y
+                den = 1.0 + gdt * 0.5 * (nr[i - 1] + nr[i]) * abs(q) * (y * y2 * y2 * y2)
+                bout[i] = num / den * orow[i] if hf > h_eps else 0.0
+            for i in range(1, nx):
+                qrow[i] = bout[i]
             if j > 0:
+                hs_ = h[j - 1]
+                zs_ = z[j - 1]
+                ns_ = n2[j - 1]
+                oyr = oy[j]
+                qyr = qy[j]
+                qyn = qy[j + 1]
                 for i in range(nx):
-                    q_old = qy[j, i]
-                    qn = 0.0
-                    if active[j - 1, i] and active[j, i]:
-                        el = h[j - 1, i] + z[j - 1, i]
-                        er = h[j, i] + z[j, i]
-                        hf = max(el, er) - max(z[j - 1, i], z[j, i])
-                        if hf > h_eps:
-                            qn = _update(q_old, rowbuf[i], qy[j + 1, i], hf, (er - el) / dx,
-                                         0.5 * (n2[j - 1, i] + n2[j, i]), dt, theta)
-                    rowbuf[i] = q_old
-                    qy[j, i] = qn
+                    zl = zs_[i]
+                    zc = zr[i]
+                    el = hs_[i] + zl
+                    ec = hr[i] + zc
+                    hf = max(el, ec) - max(zl, zc)
+                    hs = max(hf, h_eps)
+                    q = qyr[i]
+                    num = theta * q + c1 * (bprev[i] + qyn[i]) - gdt * hs * (ec - el) * rdx
+                    y = inv_cbrt(hs)
+                    y2 = y * y
+                    den = 1.0 + gdt * 0.5 * (ns_[i] + nr[i]) * abs(q) * (y * y2 * y2 * y2)
+                    bout[i] = num / den * oyr[i] if hf > h_eps else 0.0
+                for i in range(nx):
+                    bprev[i] = qyr[i]
+                    qyr[i] = bout[i]
             else:
                 for i in range(nx):
-                    rowbuf[i] = qy[0, i]
+                    bprev[i] = qy[0, i]
         # ---------------- boundary faces
         for s in range(4):
             kind = bc_type[s]
@@ -195,27 +229,35 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
                     qy[0, k] = qn
                 else:
                     qy[ny, k] = qn
-        # ---------------- positivity: scale the outgoing fluxes of cells that would go negative
+        # ---------------- positivity: scale the outgoing fluxes of cells that would go negative.
+        # A vectorised pass per row finds them (a face's flux is outgoing for one cell only, so
+        # scaling one cell's outgoing faces never changes another cell's outgoing volume).
         for j in range(ny):
+            hr = h[j]
+            qxr = qx[j]
+            qyr = qy[j]
+            qyn = qy[j + 1]
+            worst = 0.0
             for i in range(nx):
-                if not active[j, i]:
-                    continue
-                qw = qx[j, i]
-                qe = qx[j, i + 1]
-                qs = qy[j, i]
-                qn_ = qy[j + 1, i]
-                out = (max(qe, 0.0) - min(qw, 0.0) + max(qn_, 0.0) - min(qs, 0.0)) * gdx
-                avail = h[j, i]
+                out = (max(qxr[i + 1], 0.0) - min(qxr[i], 0.0) + max(qyn[i], 0.0)
+                       - min(qyr[i], 0.0)) * gdx
+                bout[i] = out
+                worst = max(worst, out - hr[i])
+            if worst <= 0.0:
+                continue
+            for i in range(nx):
+                out = bout[i]
+                avail = hr[i]
                 if out > avail:
-                    f = avail / out if out > 0.0 else 0.0
-                    if qe > 0.0:
-                        qx[j, i + 1] = qe * f
-                    if qw < 0.0:
-                        qx[j, i] = qw * f
-                    if qn_ > 0.0:
-                        qy[j + 1, i] = qn_ * f
-                    if qs < 0.0:
-                        qy[j, i] = qs * f
+                    f = avail / out
+                    if qxr[i + 1] > 0.0:
+                        qxr[i + 1] *= f
+                    if qxr[i] < 0.0:
+                        qxr[i] *= f
+                    if qyn[i] > 0.0:
+                        qyn[i] *= f
+                    if qyr[i] < 0.0:
+                        qyr[i] *= f
         # ---------------- boundary accounting (after limiting)
         vin = 0.0
         vout = 0.0
@@ -231,31 +273,24 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
             vin += max(-a, 0.0) + max(-b, 0.0)
         acc[ACC_BOUNDARY_OUT] += vout * dt * dx
         acc[ACC_BOUNDARY_IN] += vin * dt * dx
-        # ---------------- continuity, rain, drainage, maximum depth
+        # ---------------- continuity, rain, drainage, maximum depth (branch-free; obstacle
+        # cells have no flux, no rain (wa = 0) and no drainage, so they stay dry)
         hm = 0.0
-        rain_tot = 0.0
         drained = 0.0
         clipped = 0.0
         for j in range(ny):
             for i in range(nx):
-                if not active[j, i]:
-                    continue
-                hn = h[j, i] + gdx * (qx[j, i] - qx[j, i + 1] + qy[j, i] - qy[j + 1, i]) + rain
-                rain_tot += rain
-                d = drain[j, i] * dt
-                if d > 0.0:
-                    if d > hn:
-                        d = max(hn, 0.0)
-                    hn -= d
-                    drained += d
-                if hn < 0.0:
-                    clipped -= hn
-                    hn = 0.0
+                hn = h[j, i] + gdx * (qx[j, i] - qx[j, i + 1] + qy[j, i] - qy[j + 1, i]) \
+                    + rain * wa[j, i]
+                d = min(max(hn, 0.0), drain[j, i] * dt)
+                hn -= d
+                drained += d
+                clipped += max(-hn, 0.0)
+                hn = max(hn, 0.0)
                 h[j, i] = hn
-                if hn > hmax[j, i]:
-                    hmax[j, i] = hn
-                if hn > hm:
-                    hm = hn
+                hmax[j, i] = max(hmax[j, i], hn)
+                hm = max(hm, hn)
+        rain_tot = rain * n_active
         acc[ACC_RAIN] += rain_tot * area
         acc[ACC_DRAINED] += drained * area
         acc[ACC_CLIPPED] += clipped * area

@@ -426,7 +426,11 @@ class FloodModel:
         if solver == "inertial":
             self._qx = np.zeros((ny, nx + 1))
             self._qy = np.zeros((ny + 1, nx))
-            self._rowbuf = np.zeros(nx)
+            act = self._active
+            self._ox = np.zeros((ny, nx + 1))
+            self._ox[:, 1:nx] = act[:, :-1] & act[:, 1:]
+            self._oy = np.zeros((ny + 1, nx))
+            self._oy[1:ny, :] = act[:-1, :] & act[1:, :]
         else:
             self._hu = np.zeros((ny, nx))
             self._hv = np.zeros((ny, nx))
@@ -522,7 +526,8 @@ class FloodModel:
                 self._hmax, self._rain_edges, self._rain_rate, self._src_cell, self._src_line,
                 self._src_w, self._inf_t, self._inf_q, self._inf_off, self._bc, self._lvl_t,
                 self._lvl_v, self._lvl_off, self._zmin_side, dx, self.time_s, t_end,
-                self.alpha, self.theta, self.dt_max_s, self.h_eps_m, self._acc, self._rowbuf)
+                self.alpha, self.theta, self.dt_max_s, self.h_eps_m, self._acc, self._ox,
+                self._oy)
         else:
             t, n, _ = advance_fv(
                 self._h, self._hu, self._hv, self._z, self._n2, self._active, self._drain,
