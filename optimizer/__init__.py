@@ -1,11 +1,26 @@
 """Planning optimizers: camera placement, patrol routes, response posts and investment
 portfolios.
 
+* :mod:`optimizer.cameras` — camera placement as set covering (minimum cost, k-fold redundancy)
+  and maximal covering under a budget: exact MILPs (HiGHS via SciPy) and a lazy-greedy +
+  local-search heuristic with its gap to the LP bound; the coverage-vs-cameras curve;
+* :mod:`optimizer.response` — response posts: p-median, maximal covering under a response-time
+  standard and location set covering;
+* :mod:`optimizer.orlib` — OR-Library readers (set covering, p-median) for validation;
 * :mod:`optimizer.patrols` — patrol routes as a team orienteering problem (iterated local
   search, validated on Chao's instances) and randomised schedules from a Stackelberg
   security game.
 """
 
+from optimizer.cameras import (
+    CoverageCurve,
+    CoverageProblem,
+    CoverageResult,
+    coverage_curve,
+    max_coverage,
+    min_cost_cover,
+)
+from optimizer.orlib import OrlibFormatError, PMedInstance, ScpInstance, read_orlib_pmed, read_orlib_scp
 from optimizer.patrols import (
     PatrolInputError,
     PatrolPlan,
@@ -18,8 +33,24 @@ from optimizer.patrols import (
     solve_stackelberg,
     solve_top_matrix,
 )
+from optimizer.response import LocationResult, location_set_covering, max_covering_response, p_median
 
 __all__ = [
+    "CoverageCurve",
+    "CoverageProblem",
+    "CoverageResult",
+    "LocationResult",
+    "OrlibFormatError",
+    "PMedInstance",
+    "ScpInstance",
+    "coverage_curve",
+    "location_set_covering",
+    "max_coverage",
+    "max_covering_response",
+    "min_cost_cover",
+    "p_median",
+    "read_orlib_pmed",
+    "read_orlib_scp",
     "PatrolInputError",
     "PatrolPlan",
     "PatrolSchedule",
