@@ -227,6 +227,8 @@ class CrowdEvacuation:
         self._fire = next((c for c in twin.components if getattr(c, "name", "") == "fire"), None)
         if self._fire is not None:  # FED history of the people of the burning buildings
             self._fed_who = np.flatnonzero(np.isin(self.person_building, list(set(self._fire.net.building))))
+            #: per fire compartment: the last time (s) somebody was in it (NaN: nobody ever)
+            self.comp_last_occupied_s = np.full(len(self._fire.zone.ids), np.nan)
         for m in self.models.values():
             m._frozen = True
         if self.outdoor is not None:
@@ -286,7 +288,7 @@ class CrowdEvacuation:
                 twin.bus.publish(PopulationPlaced(t=t, subject=bid, building=bid, count=int(self.members[bid].size)))
             self._placed = True
         if self._fire is not None:
-            self._smoke_exposure(dt)
+            self._smoke_exposure(dt, t)
             if t + 1e-9 >= self._fed_next:
                 self.fed_t.append(t + dt)
                 self.fed_series.append(self.fed[self._fed_who].copy())
@@ -373,7 +375,7 @@ class CrowdEvacuation:
         self._comp_of_cell[bid] = lab
         return lab
 
-    def _smoke_exposure(self, dt: float) -> None:
+    def _smoke_exposure(self, dt: float, t: float = 0.0) -> None:
         """FED (ISO 13571 as in NIST FDS, :mod:`twin.fire.tenability`) and the walking speed in
         smoke (FDS+Evac, Frantzich & Nilsson) of everyone inside a burning building whose head
         (1.5 m above their floor) is in the smoke layer; FED >= 1 incapacitates (the person stops)."""
@@ -392,6 +394,7 @@ class CrowdEvacuation:
             lab = self._compartments(bid)
             i, j = m.raster.world_to_cell(m.x[inside], m.y[inside])
             c = lab[j, i]
+            self.comp_last_occupied_s[c[c >= 0]] = t + dt
             a = self.atlases[bid]
             lev, _, _, z_rel = a.locate(m.x[inside], m.y[inside])
             head = self.site.building(bid).base_z + np.nan_to_num(z_rel) + 1.5
@@ -563,7 +566,8 @@ class CrowdEvacuation:
                   fed=self.fed.copy(), max_k=self.max_k_per_m.copy(), incap=self.incapacitated.copy(),
                   t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
                   t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), t_alarm=self.t_alarm.copy(),
-                  fed_rec=(list(self.fed_t), list(self.fed_series), self._fed_next), b_reported=dict(self._b_reported),
+                  fed_rec=(list(self.fed_t), list(self.fed_series), self._fed_next),
+                  comp_last=getattr(self, "comp_last_occupied_s", np.zeros(0)).copy(), b_reported=dict(self._b_reported),
                   t_reported=self._t_reported.copy(), placed=self._placed, rng=self._rng.bit_generator.state)
         return st
 
@@ -583,6 +587,8 @@ class CrowdEvacuation:
         self._alarmed = st["alarmed"].copy()
         self.t_alarm = st["t_alarm"].copy()
         ft, fs, self._fed_next = st["fed_rec"]
+        if st["comp_last"].size:
+            self.comp_last_occupied_s = st["comp_last"].copy()
         self.fed_t, self.fed_series = list(ft), list(fs)
         self._b_reported = dict(st["b_reported"])
         self._t_reported = st["t_reported"].copy()

@@ -57,12 +57,21 @@ def write_resolved_scenario(scenario: Scenario, path: Path, *, replication: int,
     path.write_text(header + body, encoding="utf-8")
 
 
-def fire_summary(fire: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+def fire_summary(fire: Any, metrics: dict[str, Any], evac: Any = None) -> dict[str, Any]:
     """Per burning building: detection, alarm, the compartments that became untenable first, and
     ASET against RSET: ASET of the building = the first time a corridor, lobby or stair shaft
     (the escape route) became untenable; margin = ASET - RSET (95 % and 100 %), negative when
-    people were still inside."""
+    people were still inside. With the crowd model, each untenable compartment also gets its own
+    RSET (the last time anybody was in it) and margin (ASET - that; negative: people were there
+    after it became untenable)."""
     out = fire.summary()
+    last = getattr(evac, "comp_last_occupied_s", None)
+    if last is not None:
+        for v in out.values():
+            for c in v["first_untenable"]:
+                r = float(last[fire.zone.index(c["compartment"])])
+                c["rset_s"] = None if not np.isfinite(r) else round(r, 1)
+                c["margin_s"] = None if not np.isfinite(r) else round(c["aset_s"] - r, 1)
     res = fire.result()
     aset = res.aset_s()
     kinds = np.asarray(fire.net.kind)
@@ -205,8 +214,8 @@ def run_scenario(
                 evac.node_table().to_parquet(out / "fields" / "evacuation_nodes.parquet", index=False)
     fire = built.components.get("fire")
     if fire is not None:
-        metrics["fire"] = fire_summary(fire, metrics)
         evac_ = built.components.get("evacuation")
+        metrics["fire"] = fire_summary(fire, metrics, evac_)
         if isinstance(evac_, CrowdEvacuation):
             metrics["fire_people"] = evac_.exposure()
         if out is not None:

@@ -100,13 +100,14 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
     if fire:
         f_rows = [[b, v.get("first_detection_s"), v.get("alarm_s"), v.get("aset_escape_route_s"), v.get("rset_95_s"),
                    v.get("margin_95_s"), v.get("rset_100_s"), v.get("margin_100_s")] for b, v in fire.items()]
-        c_rows = [[b, c["compartment"], c["aset_s"]] for b, v in fire.items() for c in v.get("first_untenable", [])]
+        c_rows = [[b, c["compartment"], c["aset_s"], c.get("rset_s"), c.get("margin_s")]
+                  for b, v in fire.items() for c in v.get("first_untenable", [])]
         fire_html = ("<h2>Fire and smoke: ASET against RSET</h2><p>Two-zone smoke model; ASET of the escape route ="
                      " first time a corridor, lobby or stair shaft became untenable (layer below 1.83 m and hotter than"
                      " 60 °C or visibility under 10 m); a negative margin means people were still inside.</p>"
                      + _table(["building", "first detector (s)", "alarm (s)", "ASET route (s)", "RSET 95 % (s)",
                                "margin 95 % (s)", "RSET 100 % (s)", "margin 100 % (s)"], f_rows)
-                     + _table(["building", "compartment", "ASET (s)"], c_rows)
+                     + _table(["building", "compartment", "ASET (s)", "last occupied (s)", "margin (s)"], c_rows)
                      + _img(out_dir / "fire_layers.png", "Smoke layer height, temperature and visibility over time")
                      + _img(out_dir / "scene_smoke.png", "The burning building in 3D at the moment of the most "
                             "smoke-logged compartments, coloured by visibility"))

@@ -43,6 +43,12 @@ def test_detector_alarm_starts_the_evacuation_and_metrics_compare_aset_rset(tmp_
     f = res.metrics["fire"]["B12"]
     assert f["first_detector"] and f["alarm_s"] == pytest.approx(det["t"].min() + 10.0)
     assert f["first_untenable"][0]["compartment"] == "B12-L02-U03"  # the room of origin goes first
+    # per compartment: RSET = the last time somebody was in it, margin = ASET - RSET
+    for c in f["first_untenable"]:
+        assert set(c) == {"compartment", "aset_s", "rset_s", "margin_s"}
+        if c["rset_s"] is not None:
+            assert c["margin_s"] == pytest.approx(c["aset_s"] - c["rset_s"], abs=0.11)
+    assert f["first_untenable"][0]["rset_s"] is not None  # the flat's family was at home
     # nobody moved before the alarm: the fire's detector is the only alarm
     people = __import__("pandas").read_parquet(tmp_path / "people.parquet")
     assert (people["t_start_s"].dropna() >= f["alarm_s"] - 1e-6).all()
