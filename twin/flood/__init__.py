@@ -7,7 +7,9 @@ Modules import only numpy/numba; no import-time side effects."""
 from twin.flood.solvers import (
     DEFAULT_ALPHA,
     DEFAULT_CFL,
+    DEFAULT_H_EPS_M,
     DEFAULT_THETA,
+    DEFAULT_VELOCITY_DEPTH_M,
     MM_H_TO_M_S,
     SIDES,
     SOLVERS,
@@ -22,7 +24,9 @@ from twin.flood.solvers import (
 __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_CFL",
+    "DEFAULT_H_EPS_M",
     "DEFAULT_THETA",
+    "DEFAULT_VELOCITY_DEPTH_M",
     "MM_H_TO_M_S",
     "SIDES",
     "SOLVERS",

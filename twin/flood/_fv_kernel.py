@@ -39,8 +39,8 @@ from twin.flood._forcing_kernel import (
     BC_OPEN,
     GRAVITY,
     add_inflows,
-    inv_cbrt,
     interp_series,
+    inv_cbrt,
     rain_depth,
 )
 
@@ -119,6 +119,8 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
     area = dx * dx
     g = GRAVITY
     lev = np.zeros(4)
+    uu = np.zeros((ny, nx))
+    vv = np.zeros((ny, nx))
     steps = 0
     smax = 0.0
     for j in range(ny):
@@ -127,8 +129,7 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
                 u = hu[j, i] / h[j, i]
                 v = hv[j, i] / h[j, i]
                 s = max(abs(u), abs(v)) + math.sqrt(g * h[j, i])
-                if s > smax:
-                    smax = s
+                smax = max(smax, s)
     while t < t_end - 1e-12:
         sb = smax
         for s_ in range(4):
@@ -151,11 +152,9 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
                     if hg > 0.0:
                         c = 2.0 * math.sqrt(g * hg) + abs(_vel(h[jc, ic], hu[jc, ic], h_dry)) \
                             + abs(_vel(h[jc, ic], hv[jc, ic], h_dry))
-                        if c > sb:
-                            sb = c
+                        sb = max(sb, c)
         dt = cfl * dx / sb if sb > 0.0 else dt_max
-        if dt > dt_max:
-            dt = dt_max
+        dt = min(dt, dt_max)
         if t + dt > t_end:
             dt = t_end - t
         tm = t + 0.5 * dt
@@ -166,24 +165,29 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
             acc[ACC_INFLOW] += add_inflows(h, src_cell, src_line, src_w, inf_t, inf_q, inf_off,
                                            tm, dt, area)
         rain = rain_depth(rain_edges, rain_rate, t, t + dt)
+        # ---------------- cell velocities once per step (vectorised divisions)
+        for j in range(ny):
+            for i in range(nx):
+                hc = h[j, i]
+                wet = hc > h_dry
+                uu[j, i] = hu[j, i] / hc if wet else 0.0
+                vv[j, i] = hv[j, i] / hc if wet else 0.0
         # ---------------- interior faces
         for j in range(ny):
             for i in range(nx):
                 if not active[j, i]:
                     continue
                 hc = h[j, i]
-                uc = _vel(hc, hu[j, i], h_dry)
-                vc = _vel(hc, hv[j, i], h_dry)
+                uc = uu[j, i]
+                vc = vv[j, i]
                 zc = z[j, i]
                 # east face
                 if i + 1 < nx:
                     if active[j, i + 1]:
                         he = h[j, i + 1]
                         if hc > 0.0 or he > 0.0:
-                            fh, ful, fur, fv = face_flux(hc, uc, vc, zc, he,
-                                                         _vel(he, hu[j, i + 1], h_dry),
-                                                         _vel(he, hv[j, i + 1], h_dry),
-                                                         z[j, i + 1])
+                            fh, ful, fur, fv = face_flux(hc, uc, vc, zc, he, uu[j, i + 1],
+                                                         vv[j, i + 1], z[j, i + 1])
                             rh[j, i] -= fh
                             ru[j, i] -= ful
                             rv[j, i] -= fv
@@ -198,10 +202,8 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
                     if active[j + 1, i]:
                         hn = h[j + 1, i]
                         if hc > 0.0 or hn > 0.0:
-                            fh, fvl, fvr, fu = face_flux(hc, vc, uc, zc, hn,
-                                                         _vel(hn, hv[j + 1, i], h_dry),
-                                                         _vel(hn, hu[j + 1, i], h_dry),
-                                                         z[j + 1, i])
+                            fh, fvl, fvr, fu = face_flux(hc, vc, uc, zc, hn, vv[j + 1, i],
+                                                         uu[j + 1, i], z[j + 1, i])
                             rh[j, i] -= fh
                             rv[j, i] -= fvl
                             ru[j, i] -= fu
@@ -249,13 +251,12 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
                     fh = 0.0
                     ft = 0.0
                 elif kind == BC_OPEN:
-                    ug = un if un > 0.0 else 0.0
-                    fh, fl, fr, ft = face_flux(hc, un, ut, zc, hc, ug, ut, zc)
+                    ug = max(0.0, un)
+                    fh, fl, _fr, ft = face_flux(hc, un, ut, zc, hc, ug, ut, zc)
                 else:
                     hg = lev[s_] - zc
-                    if hg < 0.0:
-                        hg = 0.0
-                    fh, fl, fr, ft = face_flux(hc, un, ut, zc, hg, un, ut, zc)
+                    hg = max(hg, 0.0)
+                    fh, fl, _fr, ft = face_flux(hc, un, ut, zc, hg, un, ut, zc)
                 # fh, fl, ft are outward fluxes from the cell's point of view
                 if fh > 0.0:
                     vout += fh
@@ -307,19 +308,16 @@ def advance_fv(h: np.ndarray, hu: np.ndarray, hv: np.ndarray, z: np.ndarray, n2:
                 rain_tot += rain
                 d = drain[j, i] * dt
                 if d > 0.0:
-                    if d > hn:
-                        d = hn
+                    d = min(d, hn)
                     hn -= d
                     drained += d
                 h[j, i] = hn
                 hu[j, i] = mu
                 hv[j, i] = mv
-                if hn > hmax[j, i]:
-                    hmax[j, i] = hn
+                hmax[j, i] = max(hmax[j, i], hn)
                 if hn > h_dry:
                     s = max(abs(mu), abs(mv)) / hn + math.sqrt(g * hn)
-                    if s > smax:
-                        smax = s
+                    smax = max(smax, s)
         acc[ACC_RAIN] += rain_tot * area
         acc[ACC_DRAINED] += drained * area
         acc[ACC_CLIPPED] += clipped * area

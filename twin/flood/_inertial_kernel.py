@@ -45,8 +45,8 @@ from twin.flood._forcing_kernel import (
     BC_LEVEL,
     GRAVITY,
     add_inflows,
-    inv_cbrt,
     interp_series,
+    inv_cbrt,
     rain_depth,
 )
 
@@ -104,12 +104,10 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
         for s in range(4):
             if bc_type[s] == BC_LEVEL:
                 lev[s] = interp_series(lvl_t, lvl_v, lvl_off[s], lvl_off[s + 1], t)
-                if lev[s] - zmin_side[s] > hb:
-                    hb = lev[s] - zmin_side[s]
+                hb = max(hb, lev[s] - zmin_side[s])
         if hb > 0.0:
             dt = alpha * dx / math.sqrt(g * hb)
-            if dt > dt_max:
-                dt = dt_max
+            dt = min(dt, dt_max)
         else:
             dt = dt_max
         if t + dt > t_end:
@@ -216,8 +214,7 @@ def advance_inertial(h: np.ndarray, qx: np.ndarray, qy: np.ndarray, z: np.ndarra
                             slope = (ec - (h[jn, inn] + z[jn, inn])) / dx
                         if hf > h_eps:
                             qo = _update(qo, qo, qo, hf, slope, n2[jc, ic], dt, theta)
-                            if qo < 0.0:
-                                qo = 0.0
+                            qo = max(qo, 0.0)
                         else:
                             qo = 0.0
                     qn = sign * qo

@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twin.flood._fv_kernel import advance_fv
 from twin.flood._forcing_kernel import (
     ACC_BOUNDARY_IN,
     ACC_BOUNDARY_OUT,
@@ -45,15 +44,21 @@ from twin.flood._forcing_kernel import (
     GRAVITY,
     N_ACC,
 )
+from twin.flood._fv_kernel import advance_fv
 from twin.flood._inertial_kernel import advance_inertial
 
 SIDES: tuple[str, ...] = ("west", "east", "south", "north")
 SOLVERS: tuple[str, ...] = ("inertial", "fv")
 MM_H_TO_M_S: float = 1.0 / 3.6e6
-DEFAULT_ALPHA: float = 0.7
+# alpha: measured onset of instability at 0.75 (2-D rain on a bumpy 150 x 150 grid, theta 0.7:
+# depths depart by 7.6 cm from an alpha = 0.3 run; 0.7 still stable, 0.6 overshoots a 1-D
+# wave by 0.2 mm); 0.6 keeps a margin and agrees with shared/data/validation/flood.md
+DEFAULT_ALPHA: float = 0.6
 DEFAULT_THETA: float = 0.7
 DEFAULT_CFL: float = 0.45
 DEFAULT_H_EPS_M: float = 1e-6
+# velocities are reported only where the depth exceeds this (thin rain films give q / h noise)
+DEFAULT_VELOCITY_DEPTH_M: float = 1e-3
 # depth used for the largest time step when the grid is (nearly) dry
 DT_REFERENCE_DEPTH_M: float = 0.01
 
@@ -280,11 +285,12 @@ class FloodForcing:
             self.inlet_cells, self.inlet_capacity_m3_s = cells.astype(np.int64), cap
         for k, inf in enumerate(self.inflows):
             if not isinstance(inf, Inflow):
-                raise ValueError(f"FloodForcing.inflows[{k}]: expected an Inflow, got "
-                                 f"{type(inf).__name__}")
+                raise ValueError(  # noqa: TRY004 (bad input -> ValueError, house rule)
+                    f"FloodForcing.inflows[{k}]: expected an Inflow, got {type(inf).__name__}")
         self.inflows = tuple(self.inflows)
         if not isinstance(self.boundaries, Mapping):
-            raise ValueError("FloodForcing.boundaries: expected a mapping side -> spec")
+            raise ValueError(  # noqa: TRY004
+                "FloodForcing.boundaries: expected a mapping side -> spec")
         parsed: dict[str, BoundarySpec] = {}
         for side, spec in self.boundaries.items():
             if side not in SIDES:
@@ -359,7 +365,8 @@ class FloodModel:
     as ``initial_depth_m`` (scalar or [ny, nx]) or ``initial_level_m`` (water level, scalar or
     [ny, nx]; depth = max(level - bed, 0)); dry by default. ``dt_max_s`` caps the step (default:
     the solver's step at a depth of 1 cm). ``h_eps_m``: depth below which faces carry no flow
-    (inertial) or a cell holds no momentum (fv)."""
+    (inertial) or a cell holds no momentum (fv); ``velocity_depth_m``: depth below which reported
+    velocities are zero."""
 
     def __init__(self, grid: FloodGrid, *, solver: str = "inertial",
                  forcing: FloodForcing | None = None,
@@ -367,15 +374,18 @@ class FloodModel:
                  initial_level_m: np.ndarray | float | None = None,
                  alpha: float = DEFAULT_ALPHA, theta: float = DEFAULT_THETA,
                  cfl: float = DEFAULT_CFL, dt_max_s: float | None = None,
-                 h_eps_m: float = DEFAULT_H_EPS_M) -> None:
+                 h_eps_m: float = DEFAULT_H_EPS_M,
+                 velocity_depth_m: float = DEFAULT_VELOCITY_DEPTH_M) -> None:
         if not isinstance(grid, FloodGrid):
-            raise ValueError(f"grid: expected a FloodGrid, got {type(grid).__name__}")
+            raise ValueError(  # noqa: TRY004
+                f"grid: expected a FloodGrid, got {type(grid).__name__}")
         if solver not in SOLVERS:
             raise ValueError(f"solver: expected one of {SOLVERS}, got {solver!r}")
         if forcing is None:
             forcing = FloodForcing()
         if not isinstance(forcing, FloodForcing):
-            raise ValueError(f"forcing: expected a FloodForcing, got {type(forcing).__name__}")
+            raise ValueError(  # noqa: TRY004
+                f"forcing: expected a FloodForcing, got {type(forcing).__name__}")
         self.grid = grid
         self.solver = solver
         self.forcing = forcing
@@ -390,6 +400,7 @@ class FloodModel:
         if self.cfl > 0.5:
             raise ValueError(f"cfl: expected 0 < cfl <= 0.5 (positivity), got {cfl}")
         self.h_eps_m = _positive("h_eps_m", h_eps_m)
+        self.velocity_depth_m = _positive("velocity_depth_m", velocity_depth_m)
         dx = grid.cell_size_m
         c_ref = math.sqrt(GRAVITY * DT_REFERENCE_DEPTH_M)
         if dt_max_s is None:
@@ -521,7 +532,7 @@ class FloodModel:
     def _advance(self, t_end: float) -> int:
         dx = self.grid.cell_size_m
         if self.solver == "inertial":
-            t, n, _ = advance_inertial(
+            _t, n, _ = advance_inertial(
                 self._h, self._qx, self._qy, self._z, self._n2, self._active, self._drain,
                 self._hmax, self._rain_edges, self._rain_rate, self._src_cell, self._src_line,
                 self._src_w, self._inf_t, self._inf_q, self._inf_off, self._bc, self._lvl_t,
@@ -529,7 +540,7 @@ class FloodModel:
                 self.alpha, self.theta, self.dt_max_s, self.h_eps_m, self._acc, self._ox,
                 self._oy)
         else:
-            t, n, _ = advance_fv(
+            _t, n, _ = advance_fv(
                 self._h, self._hu, self._hv, self._z, self._n2, self._active, self._drain,
                 self._hmax, self._rain_edges, self._rain_rate, self._src_cell, self._src_line,
                 self._src_w, self._inf_t, self._inf_q, self._inf_off, self._bc, self._lvl_t,
@@ -554,9 +565,10 @@ class FloodModel:
         return self._hmax.copy()
 
     def velocity_m_s(self) -> tuple[np.ndarray, np.ndarray]:
-        """Cell-centred velocities (u east, v north) in m/s; zero where depth <= h_eps_m."""
+        """Cell-centred velocities (u east, v north) in m/s; zero where the depth is at most
+        ``velocity_depth_m`` (1 mm by default, as LISFLOOD-FP's depth threshold)."""
         h = self._h
-        wet = h > self.h_eps_m
+        wet = h > max(self.velocity_depth_m, self.h_eps_m)
         if self.solver == "inertial":
             mx = 0.5 * (self._qx[:, :-1] + self._qx[:, 1:])
             my = 0.5 * (self._qy[:-1, :] + self._qy[1:, :])
