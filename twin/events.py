@@ -47,6 +47,8 @@ __all__ = [
     "PopulationPlaced",
     "ResponderArrived",
     "RouteBlocked",
+    "RoadClosed",
+    "RoadReopened",
     "RouteReopened",
     "RunFinished",
     "RunStarted",
@@ -324,6 +326,28 @@ class FireSpread(Event):
     compartment: str = ""
     origin: str = ""
     mechanism: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoadClosed(Event):
+    """Road or ramp ``road`` (fills ``subject``) became impassable for ``vehicle`` (a vehicle
+    class: ``small_car``, ``emergency``, ...) because of ``reason`` (e.g. flood depth)."""
+
+    subject_field: ClassVar[str | None] = "road"
+
+    road: str = ""
+    vehicle: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoadReopened(Event):
+    """Road ``road`` (fills ``subject``) is passable again for ``vehicle``."""
+
+    subject_field: ClassVar[str | None] = "road"
+
+    road: str = ""
+    vehicle: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -650,6 +650,24 @@ class FloodModel:
             mass_balance=self.mass_balance(),
         )
 
+    def withdraw(self, cells: np.ndarray, *, max_m3: float = math.inf) -> float:
+        """Take the water standing in ``cells`` ((row, column) pairs) out of the model — at most
+        ``max_m3`` — and book it as drained (e.g. into an underground garage through its ramp,
+        or a manhole that swallows it). Returns the volume taken (m3)."""
+        cells = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
+        self._cell_index(cells, "withdraw cells")  # validates
+        r, c = cells[:, 0], cells[:, 1]
+        area = self.grid.cell_area_m2
+        vol = self._h[r, c] * area
+        total = float(vol.sum())
+        if total <= 0.0 or max_m3 <= 0.0:
+            return 0.0
+        frac = min(1.0, max_m3 / total)
+        self._h[r, c] *= 1.0 - frac
+        taken = total * frac
+        self._acc[ACC_DRAINED] += taken
+        return taken
+
     def mass_balance(self) -> MassBalance:
         """The volume account since the model was built (see :class:`MassBalance`)."""
         a = self._acc
