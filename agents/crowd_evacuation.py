@@ -272,6 +272,29 @@ class CrowdEvacuation:
         raise KeyError(f"route target {target!r} is no exit, stair, flight or landing of an occupied building "
                        "and no evacuation target")
 
+    def assign_route(self, who: Any, *, exit_id: str | None = None, target: str | None = None) -> None:
+        """Fix the way out of persons ``who`` (indices into :attr:`people`): leave their building
+        through ``exit_id`` (an exit of that building; ``None``: the settings' ``exit_choice``)
+        and walk on to ``target`` (one of :attr:`targets`; ``None``: the outdoor ``exit_choice``).
+        An evacuation plan (:mod:`optimizer.plans`) calls it before the run; without it
+        everybody chooses freely, as before."""
+        idx = np.atleast_1d(np.asarray(who, dtype=np.int64))
+        n = len(self.t_arrived)
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(f"assign_route: person indices must lie in [0, {n}), got {idx.min()}..{idx.max()}")
+        for bid in sorted({str(b) for b in self.person_building[idx]}):
+            mine = idx[self.person_building[idx] == bid]
+            m = self.models[bid]
+            if exit_id is not None and exit_id not in m.exit_ids:
+                raise KeyError(f"assign_route: {exit_id!r} is no exit of building {bid}; known: {', '.join(m.exit_ids)}")
+            m.assign_exit(np.searchsorted(self.members[bid], mine), exit_id)
+        if target is not None and self.outdoor is None:
+            raise ValueError("assign_route: a target needs to_targets=True (people stop at the building exit)")
+        if self.outdoor is not None:
+            if target is not None and target not in self.targets:
+                raise KeyError(f"assign_route: {target!r} is no evacuation target; known: {', '.join(self.targets)}")
+            self.outdoor.assign_exit(idx, target)
+
     def route_targets(self) -> set[str]:
         """Ids :meth:`block` accepts: exits, stairs, landings and flights of the occupied
         buildings, and the evacuation targets."""
@@ -345,6 +368,13 @@ class CrowdEvacuation:
                 before = o.state.copy()
                 o.step()
                 arr = np.flatnonzero((before != K.OUT) & (o.state == K.OUT))
+                # people sent to a target (assign_route) walk on through the others they cross
+                wrong = arr[~o.free_choice[arr] & (o.target[arr] != 0) & (o.target[arr] != o.exit_used[arr] + 1)]
+                if wrong.size and len(o.exit_ids) > 1:
+                    o.state[wrong] = K.WALKING
+                    o.t_out[wrong] = np.nan
+                    o.exit_used[wrong] = -1
+                    arr = np.setdiff1d(arr, wrong)
                 self.t_arrived[arr] = o.t_out[arr]
             else:
                 o.t = t + dt

@@ -37,8 +37,28 @@ from geometry.site import (
     Terrain,
     Way,
 )
+from geometry.viewshed import (
+    OcclusionGrid,
+    PoseArray,
+    Visibility,
+    camera_view,
+    detection_probability,
+    occlusion_grid,
+    visibility,
+)
+from geometry.dem import read_dem, write_esri_ascii, write_geotiff
 
 __all__ = [
+    "OcclusionGrid",
+    "PoseArray",
+    "Visibility",
+    "camera_view",
+    "detection_probability",
+    "occlusion_grid",
+    "read_dem",
+    "visibility",
+    "write_esri_ascii",
+    "write_geotiff",
     "ACCESS_TYPES",
     "AtlasRegion",
     "BuildingAtlas",

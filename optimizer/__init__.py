@@ -4,14 +4,37 @@ portfolios.
 * :mod:`optimizer.cameras` — camera placement as set covering (minimum cost, k-fold redundancy)
   and maximal covering under a budget: exact MILPs (HiGHS via SciPy) and a lazy-greedy +
   local-search heuristic with its gap to the LP bound; the coverage-vs-cameras curve;
+* :mod:`optimizer.camera_sites` — the estate's camera placement: candidate poses on walls, lamp
+  posts and gates, risk-weighted demand on paths, entrances, gates and perimeter, occlusion-aware
+  viewsheds (:mod:`geometry.viewshed`), plans and the coverage-vs-cameras curve;
 * :mod:`optimizer.response` — response posts: p-median, maximal covering under a response-time
   standard and location set covering;
 * :mod:`optimizer.orlib` — OR-Library readers (set covering, p-median) for validation;
+* :mod:`optimizer.plans` — evacuation plans (buildings or stairs to exits and assembly points)
+  by simulation in the loop with Optuna, against nearest-exit;
 * :mod:`optimizer.patrols` — patrol routes as a team orienteering problem (iterated local
   search, validated on Chao's instances) and randomised schedules from a Stackelberg
   security game.
 """
 
+from optimizer.camera_sites import (
+    DEFAULT_CAMERA_TYPES,
+    DEFAULT_RISK,
+    CameraCandidates,
+    CameraPlan,
+    CameraSiteMeta,
+    CameraType,
+    CoverageReport,
+    DemandPoints,
+    camera_candidates,
+    camera_curve,
+    camera_problem,
+    demand_points,
+    existing_coverage,
+    outdoor_cameras,
+    plan_cameras,
+    report_for,
+)
 from optimizer.cameras import (
     CoverageCurve,
     CoverageProblem,
@@ -33,9 +56,47 @@ from optimizer.patrols import (
     solve_stackelberg,
     solve_top_matrix,
 )
+from optimizer.plans import (
+    COARSE_CROWD,
+    M2_PER_PERSON,
+    PENALTY_S_PER_PERSON,
+    Plan,
+    PlanError,
+    PlanEvaluation,
+    PlanProblem,
+    PlanResult,
+    evaluate_plan,
+    optimise_plan,
+)
 from optimizer.response import LocationResult, location_set_covering, max_covering_response, p_median
 
 __all__ = [
+    "COARSE_CROWD",
+    "M2_PER_PERSON",
+    "PENALTY_S_PER_PERSON",
+    "Plan",
+    "PlanError",
+    "PlanEvaluation",
+    "PlanProblem",
+    "PlanResult",
+    "evaluate_plan",
+    "optimise_plan",
+    "DEFAULT_CAMERA_TYPES",
+    "DEFAULT_RISK",
+    "CameraCandidates",
+    "CameraPlan",
+    "CameraSiteMeta",
+    "CameraType",
+    "CoverageReport",
+    "DemandPoints",
+    "camera_candidates",
+    "camera_curve",
+    "camera_problem",
+    "demand_points",
+    "existing_coverage",
+    "outdoor_cameras",
+    "plan_cameras",
+    "report_for",
     "CoverageCurve",
     "CoverageProblem",
     "CoverageResult",
