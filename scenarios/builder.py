@@ -137,8 +137,11 @@ def build_run(
 
         run.graph = build_nav_graph(site)
         _check_references(scenario, site, run.graph)
-        if scenario.hazards:
+        if any(h.type == "fire" for h in scenario.hazards):
             _add_fire(run)
+        if any(h.type == "flood" for h in scenario.hazards):
+            _add_flood(run)
+            _add_population(run)
         if scenario.evacuation is not None:
             _add_evacuation(run)
     _schedule(run)
@@ -148,9 +151,9 @@ def build_run(
 # ----------------------------------------------------------------------------- pieces
 def _check_unsupported(scenario: Scenario) -> None:
     problems = []
-    for k, h in enumerate(scenario.hazards):
-        if h.type != "fire":
-            problems.append(f"field 'hazards.{k}.type': the {h.type} model is not part of this version of Shoumen yet")
+    floods = [k for k, h in enumerate(scenario.hazards) if h.type == "flood"]
+    if len(floods) > 1:
+        problems.append(f"field 'hazards.{floods[1]}': one flood per scenario (its storm covers the whole estate)")
     for k, _ in enumerate(scenario.interventions.patrols):
         problems.append(f"field 'interventions.patrols.{k}': patrol simulation is not part of this version yet")
     for k, _ in enumerate(scenario.interventions.plans):
@@ -247,6 +250,8 @@ def _add_fire(run: BuiltRun) -> None:
     fires, problems = [], []
     settings: dict[str, float | str] = {}
     for k, h in enumerate(scenario.hazards):
+        if h.type != "fire":
+            continue
         where = f"field 'hazards.{k}"
         unknown = sorted(set(h.params) - _FIRE_PARAMS - _FIRE_SETTINGS)
         if unknown:
@@ -303,9 +308,64 @@ def _add_fire(run: BuiltRun) -> None:
     run.components["fire"] = run.twin.add(comp_)
 
 
-def _add_evacuation(run: BuiltRun) -> None:
-    scenario, site, graph = run.scenario, run.site, run.graph
-    assert site is not None and graph is not None
+_FLOOD_PARAMS = {"storm", "rain_mm_h", "rain_step_s", "drainage_mm_h", "solver", "cell_size_m", "boundaries",
+                 "record_every_s"}
+
+
+def _add_flood(run: BuiltRun) -> None:
+    """A flood hazard -> a :class:`twin.flood.component.FloodComponent`. ``params``: ``storm``
+    (``zhengzhou``: the built-in Zhengzhou-like 3-hour storm) or ``rain_mm_h`` (comma-separated
+    intensities, one per ``rain_step_s`` block, default 600 s); ``drainage_mm_h`` (default 45, a
+    3-year design capacity); ``solver`` (inertial | fv); ``cell_size_m`` (default 2);
+    ``boundaries`` (open | closed); ``record_every_s`` (default 60). The storm starts at the
+    hazard's ``at_s``... which must be 0 (the flood runs from the start of the scenario)."""
+    from twin.flood.component import FloodComponent, Rainstorm, hyetograph_from, zhengzhou_like_storm
+
+    scenario, site = run.scenario, run.site
+    assert site is not None
+    k, h = next((k, h) for k, h in enumerate(scenario.hazards) if h.type == "flood")
+    where = f"field 'hazards.{k}"
+    problems: list[str] = []
+    unknown = sorted(set(h.params) - _FLOOD_PARAMS)
+    if unknown:
+        problems.append(f"{where}.params': unknown key(s) {', '.join(unknown)}; expected some of "
+                        f"{', '.join(sorted(_FLOOD_PARAMS))}")
+    if h.at_s != 0:
+        problems.append(f"{where}.at_s': a flood's storm starts with the scenario; expected 0, got {h.at_s:g}")
+    if h.building or h.unit or h.level is not None:
+        problems.append(f"{where}': a flood covers the estate; remove 'building', 'level' and 'unit'")
+    p = dict(h.params)
+    try:
+        drainage = float(p.get("drainage_mm_h", 45.0))
+        if "rain_mm_h" in p:
+            if "storm" in p:
+                problems.append(f"{where}.params': give 'storm' or 'rain_mm_h', not both")
+            vals = [float(v) for v in str(p["rain_mm_h"]).replace(";", ",").split(",") if v.strip()]
+            times, rain = hyetograph_from(vals, step_s=float(p.get("rain_step_s", 600.0)))
+            storm = Rainstorm(times_s=times, rain_mm_h=rain, drainage_mm_h=drainage)
+        else:
+            name = str(p.get("storm", "zhengzhou"))
+            if name != "zhengzhou":
+                raise ValueError(f"storm {name!r}: expected 'zhengzhou' (or give rain_mm_h)")
+            storm = zhengzhou_like_storm(drainage_mm_h=drainage)
+        kw = {"solver": str(p.get("solver", "inertial")), "cell_size_m": float(p.get("cell_size_m", 2.0)),
+              "boundaries": str(p.get("boundaries", "open")), "record_every_s": float(p.get("record_every_s", 60.0))}
+    except (ValueError, TypeError) as exc:
+        problems.append(f"{where}.params': {exc}")
+        raise ScenarioError(problems) from None
+    if problems:
+        raise ScenarioError(problems)
+    try:
+        comp = FloodComponent(site, storm, **kw)
+    except (ValueError, SiteError) as exc:
+        raise ScenarioError([f"{where}.params': {exc}"]) from None
+    run.components["flood"] = run.twin.add(comp)
+
+
+def _add_population(run: BuiltRun) -> None:
+    """The residents at home (households per flat) for the evacuation and the flood's people at risk."""
+    scenario, site = run.scenario, run.site
+    assert site is not None
     pop = scenario.population
     wanted = None if pop.buildings == "all" else set(pop.buildings)
     units = [
@@ -332,6 +392,14 @@ def _add_evacuation(run: BuiltRun) -> None:
         premovement_sigma=pop.premovement.sigma,
         premovement_min_s=pop.premovement.min_s,
     )
+
+
+def _add_evacuation(run: BuiltRun) -> None:
+    scenario, site, graph = run.scenario, run.site, run.graph
+    assert site is not None and graph is not None
+    if run.population is None:
+        _add_population(run)
+    pop = scenario.population
     ev = scenario.evacuation
     assert ev is not None
     if ev.model == "crowd":

@@ -87,6 +87,61 @@ def fire_summary(fire: Any, metrics: dict[str, Any], evac: Any = None) -> dict[s
     return out
 
 
+def flood_people_at_risk(flood: Any, built: Any) -> Any:
+    """Residents of the ground floors (level 0) of the buildings whose doors took water, one row
+    per person (building, flat, profile, age, living alone, when the water came in), elderly
+    people living alone first, then the other elderly, wheelchair users, the impaired, children,
+    the rest. Drawn from the run's households with the demographics of
+    :func:`agents.demographics.synthesize_people` (the run's seed)."""
+    import pandas as pd
+
+    from agents.demographics import synthesize_people
+
+    cols = ["building", "unit", "profile", "age_y", "lives_alone", "flooded_s"]
+    pop = built.population
+    if pop is None or not flood.ground_flooded:
+        return pd.DataFrame(columns=cols)
+    people = synthesize_people(pop, rng=built.twin.rng("flood-people"))
+    unit = np.array([people.unit_ids[k] for k in people.household])
+    bld = np.array([pop.buildings[k] for k in people.household])
+    ground = np.array(["-L00-" in u for u in unit], dtype=bool)
+    hit = ground & np.isin(bld, list(flood.ground_flooded))
+    prof = np.array([people.profile_names[int(k)] for k in people.profile])
+    df = pd.DataFrame({"building": bld[hit], "unit": unit[hit], "profile": prof[hit],
+                       "age_y": np.round(people.age_years[hit], 0), "lives_alone": people.lives_alone[hit],
+                       "flooded_s": [flood.ground_flooded[b] for b in bld[hit]]})
+    order = {"elderly": 1, "wheelchair": 2, "impaired": 3, "child": 4, "able": 5}
+    key = np.where(df["profile"].eq("elderly") & df["lives_alone"], 0, df["profile"].map(order).fillna(6))
+    return df.assign(_k=key).sort_values(["_k", "flooded_s", "unit"], kind="stable").drop(columns="_k").reset_index(drop=True)
+
+
+def write_flood_outputs(flood: Any, out: Path, at_risk: Any) -> None:
+    """Maps (PNG) and rasters (ESRI ASCII and GeoTIFF) of the maximum depth and FD2321 hazard,
+    the depth series, the people at risk (CSV) and the 3D scene with the water."""
+    from geometry.dem import write_esri_ascii, write_geotiff
+    from viz.flood_pictures import plot_flood_map, plot_flood_series
+
+    g = flood.sg.grid
+    epsg = None
+    crs = str(getattr(flood.site, "crs", ""))
+    if crs.upper().startswith("EPSG:"):
+        epsg = int(crs.split(":")[1])
+    fields = {"flood_max_depth": flood.model.max_depth_m, "flood_hazard": flood.max_hr}
+    for name, f in fields.items():
+        f = np.where(g.closed, np.nan, f)
+        write_esri_ascii(out / f"{name}.asc", f, origin=g.origin, cell_size_m=g.cell_size_m)
+        write_geotiff(out / f"{name}.tif", f, origin=g.origin, cell_size_m=g.cell_size_m, epsg=epsg)
+    marks = {d.id: (d.position.x, d.position.y) for d in flood.site.devices if d.id in flood.sensor_fired}
+    plot_flood_map(flood.site, flood.model.max_depth_m, origin=g.origin, cell_size_m=g.cell_size_m,
+                   path=out / "flood_max_depth.png", kind="depth", marks=marks)
+    plot_flood_map(flood.site, flood.max_hr, origin=g.origin, cell_size_m=g.cell_size_m,
+                   path=out / "flood_hazard.png", kind="hazard")
+    t, garages, sensors = flood.series()
+    plot_flood_series(t, garages, sensors, path=out / "flood_series.png",
+                      rain=(flood.storm.times_s, flood.storm.rain_mm_h))
+    at_risk.to_csv(out / "flood_people_at_risk.csv", index=False)
+
+
 def crowd_summary(evac: CrowdEvacuation) -> dict[str, Any]:
     """Crowd-model figures beyond the event metrics: queueing per person (s), flows through every
     building exit, peak density of the people on the move (1 m bins at least 3/4 floor) and its
@@ -229,6 +284,18 @@ def run_scenario(
                 plot_fire_layers(frame, path=out / "fire_layers.png", compartments=worst,
                                  aset_s={c["compartment"]: c["aset_s"] for v in metrics["fire"].values()
                                          for c in v["first_untenable"]})
+    flood = built.components.get("flood")
+    if flood is not None:
+        metrics["flood"] = flood.summary()
+        at_risk = flood_people_at_risk(flood, built)
+        metrics["flood"]["people_at_risk"] = {
+            "people": int(len(at_risk)),
+            "elderly_living_alone": int((at_risk["profile"].eq("elderly") & at_risk["lives_alone"]).sum())
+            if len(at_risk) else 0,
+            "buildings": sorted(set(at_risk["building"])) if len(at_risk) else []}
+        if out is not None:
+            write_flood_outputs(flood, out, at_risk)
+            (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     evac = built.components.get("evacuation")
     if isinstance(evac, CrowdEvacuation):
         metrics["crowd"] = crowd_summary(evac)

@@ -127,7 +127,25 @@ def _print_summary(result: Any, console: Any) -> None:
     t.add_section()
     t.add_row("estate → targets", f(est["occupants"]), f(est["arrived"]), "", f(est["rset_95_s"]), f(est["rset_100_s"]),
               style="bold")
-    console.print(t)
+    if m["buildings"] or est["occupants"]:
+        console.print(t)
+    fl = m.get("flood")
+    if fl:
+        ft = Table(title=f"flood: {fl['storm']['total_mm']:.0f} mm of rain, drains {fl['storm']['drainage_mm_h']:g} mm/h, "
+                         f"max depth {fl['max_depth_m']:.2f} m", show_header=False)
+        for g, v in fl["garages"].items():
+            ft.add_row(f"garage {g}", f"max {v['max_depth_m']:.2f} m; impassable to cars at {f(v['impassable_cars_s'])} s, "
+                                      f"to people at {f(v['impassable_people_s'])} s")
+        for r in fl["roads"][:8]:
+            ft.add_row(f"road {r['road']}", f"closed to {r['vehicle']} at {f(r['closed_s'])} s, reopened {f(r['reopened_s'])}")
+        ft.add_row("sensors fired", ", ".join(f"{d} {t_:.0f} s" for d, t_ in list(fl["sensors"].items())[:6]) or "none")
+        ft.add_row("ground floors flooded", ", ".join(f"{b} {t_:.0f} s" for b, t_ in fl["ground_floors_flooded"].items())
+                   or "none")
+        pr = fl["people_at_risk"]
+        ft.add_row("people at risk", f"{pr['people']} on flooded ground floors ({pr['elderly_living_alone']} elderly "
+                                     "living alone, listed first in flood_people_at_risk.csv)")
+        ft.add_row("volume check", f"relative error {fl['volumes_m3']['relative_error']:.1e}")
+        console.print(ft)
     if m["bottlenecks"]:
         bt = Table(title="worst bottlenecks (queueing person-seconds)")
         for col in ("node", "kind", "max queue", "mean wait s", "person·s"):
@@ -153,6 +171,11 @@ def _write_pictures(result: Any, out: Path, *, console: Any) -> None:
             from viz.fire_pictures import render_smoke_scene
 
             render_smoke_scene(result.built.site, fire, out / "scene_smoke.png")
+        flood = result.built.components.get("flood")
+        if flood is not None:
+            from viz.flood_pictures import render_flood_scene
+
+            render_flood_scene(result.built.site, flood, out / "scene_flood.png")
     if result.built.site is not None and scenario.outputs.site_map:
         from viz.sitemap import plot_site_map
 

@@ -127,6 +127,30 @@ def write_report(out_dir: Path, *, metrics: dict[str, Any], events: pd.DataFrame
                           + _table(["building", "exposed", "FED >= 0.3", "sensitive, FED >= 0.3", "incapacitated",
                                     "max FED"], p_rows)
                           + _img(out_dir / "fire_fed.png", "FED over time of the most exposed people"))
+    fl = metrics.get("flood")
+    if fl:
+        g_rows = [[g, v["max_depth_m"], v["inflow_m3"], v["impassable_cars_s"], v["impassable_people_s"], v["full_s"]]
+                  for g, v in fl["garages"].items()]
+        r_rows = [[r["road"], r["vehicle"], r["closed_s"], r["reopened_s"]] for r in fl["roads"]]
+        s_rows = [[d, t] for d, t in fl["sensors"].items()] + [[f"ground floor {b}", t]
+                                                               for b, t in fl["ground_floors_flooded"].items()]
+        v = fl["volumes_m3"]
+        fire_html += (f"<h2>Flood</h2><p>{fl['storm']['total_mm']:.0f} mm of rain (peak {fl['storm']['peak_mm_h']:.0f} "
+                      f"mm/h) against drainage of {fl['storm']['drainage_mm_h']:g} mm/h, {fl['grid']['solver']} solver on "
+                      f"{fl['grid']['cells']:,} cells of {fl['grid']['cell_size_m']:g} m. Volumes (m³): rain {v['rain']:,.0f},"
+                      f" drained and into garages {v['drained_and_garages']:,.0f}, left the estate "
+                      f"{v['out_of_the_estate']:,.0f}, on the ground {v['on_the_ground']:,.0f} (balance error "
+                      f"{v['relative_error']:.1e}). Maximum depth {fl['max_depth_m']:.2f} m. People at risk on flooded "
+                      f"ground floors: {fl['people_at_risk']['people']} ({fl['people_at_risk']['elderly_living_alone']} "
+                      "elderly living alone), listed in flood_people_at_risk.csv.</p>"
+                      + _table(["garage", "max depth (m)", "inflow (m³)", "impassable to cars (s)",
+                                "impassable to people (s)", "full (s)"], g_rows)
+                      + _table(["road", "vehicle", "closed (s)", "reopened (s)"], r_rows)
+                      + _table(["sensor / ground floor", "wet at (s)"], s_rows)
+                      + _img(out_dir / "flood_max_depth.png", "Maximum depth")
+                      + _img(out_dir / "flood_hazard.png", "FD2321 hazard to people (maximum)")
+                      + _img(out_dir / "flood_series.png", "Rain, garage depth and sensors over time")
+                      + _img(out_dir / "scene_flood.png", "The estate in 3D with the water at its maximum"))
     crowd = metrics.get("crowd")
     if crowd:
         model = ("microscopic crowd model: collision-free speed model (Tordeux, Chraibi &amp; Seyfried 2016) with "

@@ -26,9 +26,25 @@ def test_unknown_inject_target_is_named() -> None:
         build_run(s)
 
 
-def test_hazards_not_yet_available_say_so() -> None:
-    s = parse_scenario(SAMPLE + "hazards:\n  - {type: flood, building: B12}\n")
-    with pytest.raises(ScenarioError, match=r"hazards\.0\.type.*flood model is not part of this version"):
+@pytest.mark.parametrize(("hazard", "msg"), [
+    ("{type: flood, building: B12}", r"hazards\.0': a flood covers the estate"),
+    ("{type: flood, at_s: 60}", r"hazards\.0\.at_s'.*expected 0"),
+    ("{type: flood, params: {storm: monsoon}}", "storm 'monsoon'"),
+    ("{type: flood, params: {rain_mm_h: '20, x'}}", "could not convert"),
+    ("{type: flood, params: {rain_mm_h: '20', storm: zhengzhou}}", "not both"),
+    ("{type: flood, params: {solver: magic}}", "solver"),
+    ("{type: flood, params: {cell_size_m: -2}}", "cell_size_m"),
+    ("{type: flood, params: {drainage: 40}}", "unknown key"),
+])
+def test_bad_flood_hazards_are_clear_errors(hazard: str, msg: str) -> None:
+    s = parse_scenario(SAMPLE + f"hazards:\n  - {hazard}\n")
+    with pytest.raises(ScenarioError, match=msg):
+        build_run(s)
+
+
+def test_one_flood_per_scenario() -> None:
+    s = parse_scenario(SAMPLE + "hazards:\n  - {type: flood}\n  - {type: flood}\n")
+    with pytest.raises(ScenarioError, match=r"hazards\.1': one flood per scenario"):
         build_run(s)
 
 
