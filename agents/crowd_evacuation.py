@@ -187,6 +187,7 @@ class CrowdEvacuation:
             self.outdoor = CrowdModel(o, exits={t: o.zones[t] for t in self.targets}, dt=s.dt, params=s.params,
                                       rng=g.integers(2**63), exit_choice=s.exit_choice, trace_every_s=s.trace_every_s)
             self.outdoor.add_agents(np.zeros(n), np.zeros(n), v0=v0, radius=rad, v_down=vd, v_up=vu, dormant=True)
+            self._v0_out = self.outdoor.v0.copy()
             self._exit_cells: dict[str, tuple[np.ndarray, np.ndarray]] = {}
             for bid in self.buildings:
                 for e in self.atlases[bid].exit_widths_m:
@@ -204,6 +205,11 @@ class CrowdEvacuation:
         self.fed = np.zeros(n)
         self.max_k_per_m = np.zeros(n)
         self.incapacitated = np.zeros(n, dtype=bool)
+        # flood exposure on the estate (when a flood component runs in the same twin)
+        self.max_water_m = np.zeros(n)
+        self.max_water_hr = np.zeros(n)
+        self.swept = np.zeros(n, dtype=bool)
+        self._flood: Any = None
         self._v0_base = {b: m.v0.copy() for b, m in self.models.items()}
         self._fire: Any = None
         self._comp_of_cell: dict[str, np.ndarray] = {}
@@ -225,6 +231,7 @@ class CrowdEvacuation:
     def attach(self, twin: Twin) -> None:
         self._twin = twin
         self._fire = next((c for c in twin.components if getattr(c, "name", "") == "fire"), None)
+        self._flood = next((c for c in twin.components if getattr(c, "name", "") == "flood"), None)
         if self._fire is not None:  # FED history of the people of the burning buildings
             self._fed_who = np.flatnonzero(np.isin(self.person_building, list(set(self._fire.net.building))))
             #: per fire compartment: the last time (s) somebody was in it (NaN: nobody ever)
@@ -310,6 +317,8 @@ class CrowdEvacuation:
             for bid in self.buildings:
                 twin.bus.publish(PopulationPlaced(t=t, subject=bid, building=bid, count=int(self.members[bid].size)))
             self._placed = True
+        if self._flood is not None and self.outdoor is not None:
+            self._water_exposure()
         if self._fire is not None:
             self._smoke_exposure(dt, t)
             if t + 1e-9 >= self._fed_next:
@@ -404,6 +413,51 @@ class CrowdEvacuation:
                 lab[mk] = ids[sid]
         self._comp_of_cell[bid] = lab
         return lab
+
+    def _water_exposure(self) -> None:
+        """Everyone walking on the estate through flood water: walking speed in water
+        (Bernardini et al. 2020, :func:`twin.flood.hazard.walking_speed_in_water`), the FD2321
+        hazard rating met, and stability (Xia et al., :func:`twin.flood.hazard.person_stability`
+        with the body of their age group): a person who can no longer stand is swept off their
+        feet and stops there (left to the rescuers, not modelled)."""
+        from twin.flood.hazard import fd2321_hazard, person_stability, walking_speed_in_water
+
+        o = self.outdoor
+        assert o is not None
+        who = np.flatnonzero(o.state == K.WALKING)
+        if who.size == 0:
+            return
+        d = self._flood.depth_at(o.x[who], o.y[who])
+        wet = d > 0.01
+        base = self._v0_out[who]
+        if not wet.any():
+            o.v0[who] = base
+            return
+        w, dw = who[wet], d[wet]
+        v = self._flood.speed_at(o.x[w], o.y[w])
+        o.v0[who] = base
+        o.v0[w] = np.maximum(np.asarray(walking_speed_in_water(dw, v, dry_speed_m_s=base[wet])), 0.05)
+        self.max_water_m[w] = np.maximum(self.max_water_m[w], dw)
+        self.max_water_hr[w] = np.maximum(self.max_water_hr[w], np.asarray(fd2321_hazard(dw, v).rating))
+        prof = self.people.profile[w]
+        groups = np.where(prof == int(Profile.CHILD), "child", np.where(prof == int(Profile.ELDERLY), "elderly", "adult"))
+        down = np.zeros(w.size, dtype=bool)
+        for gname in ("adult", "child", "elderly"):
+            k = groups == gname
+            if k.any():
+                down[k] = ~np.asarray(person_stability(dw[k], v[k], group=gname).stable)
+        if down.any():
+            self.swept[w[down]] = True
+            o.state[w[down]] = K.DORMANT
+
+    def water_exposure(self) -> dict[str, Any]:
+        """People who walked through flood water: how many, deeper than 0.2 m, the worst
+        depth and FD2321 rating met, and how many were swept off their feet."""
+        wet = self.max_water_m > 0.01
+        return {"walked_through_water": int(wet.sum()), "deeper_than_0_2_m": int((self.max_water_m > 0.2).sum()),
+                "max_depth_m": round(float(self.max_water_m.max()), 3) if wet.any() else 0.0,
+                "max_fd2321_rating": round(float(self.max_water_hr.max()), 3) if wet.any() else 0.0,
+                "swept": int(self.swept.sum())}
 
     def _smoke_exposure(self, dt: float, t: float = 0.0) -> None:
         """FED (ISO 13571 as in NIST FDS, :mod:`twin.fire.tenability`) and the walking speed in
@@ -594,6 +648,7 @@ class CrowdEvacuation:
             st["outdoor"] = self.outdoor.get_state()
         st.update(door_queue={k: list(v) for k, v in self._door_queue.items()}, out_through=dict(self._out_through),
                   fed=self.fed.copy(), max_k=self.max_k_per_m.copy(), incap=self.incapacitated.copy(),
+                  water=(self.max_water_m.copy(), self.max_water_hr.copy(), self.swept.copy()),
                   t_building_out=self.t_building_out.copy(), t_arrived=self.t_arrived.copy(),
                   t_start=self.t_start.copy(), alarmed=self._alarmed.copy(), t_alarm=self.t_alarm.copy(),
                   fed_rec=(list(self.fed_t), list(self.fed_series), self._fed_next),
@@ -611,6 +666,7 @@ class CrowdEvacuation:
         self.fed = st["fed"].copy()
         self.max_k_per_m = st["max_k"].copy()
         self.incapacitated = st["incap"].copy()
+        self.max_water_m, self.max_water_hr, self.swept = (a.copy() for a in st["water"])
         self.t_building_out = st["t_building_out"].copy()
         self.t_arrived = st["t_arrived"].copy()
         self.t_start = st["t_start"].copy()

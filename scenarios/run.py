@@ -203,7 +203,7 @@ def write_crowd_outputs(evac: CrowdEvacuation, out: Path, *, animation: bool = F
         "profile": prof, "age_y": P.age_years, "lives_alone": P.lives_alone, "v0_m_s": P.v0_m_s,
         "premovement_s": evac.premovement_s, "t_alarm_s": evac.t_alarm, "t_start_s": evac.t_start, "t_building_out_s": evac.t_building_out,
         "t_arrived_s": evac.t_arrived, "queue_s": evac.queue_times(), "fed": evac.fed,
-        "incapacitated": evac.incapacitated,
+        "incapacitated": evac.incapacitated, "max_water_m": evac.max_water_m, "swept": evac.swept,
     }).to_parquet(out / "people.parquet", index=False)
     curves = evacuation_curve(evac.t_building_out, groups=prof)
     plot_evacuation_curves(curves, path=out / "evacuation_by_profile.png",
@@ -293,6 +293,9 @@ def run_scenario(
             "elderly_living_alone": int((at_risk["profile"].eq("elderly") & at_risk["lives_alone"]).sum())
             if len(at_risk) else 0,
             "buildings": sorted(set(at_risk["building"])) if len(at_risk) else []}
+        evac_f = built.components.get("evacuation")
+        if isinstance(evac_f, CrowdEvacuation):
+            metrics["flood"]["people_outdoors"] = evac_f.water_exposure()
         if out is not None:
             write_flood_outputs(flood, out, at_risk)
             (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
