@@ -309,6 +309,22 @@ def _cmd_site_import(args: argparse.Namespace) -> int:
     if not src.is_file():
         return _fail(f"{src}: file not found")
     site = read_any_site(src, default_use=args.default_use)
+    if args.dem:
+        from geometry.dem import read_dem
+
+        try:
+            terrain, filled = read_dem(args.dem)
+        except (ValueError, FileNotFoundError) as exc:
+            return _fail(str(exc))
+        tx0, ty0, tx1, ty1 = terrain.bounds
+        bx0, by0, bx1, by1 = site.boundary.bounds
+        if tx0 > bx0 or ty0 > by0 or tx1 < bx1 or ty1 < by1:
+            return _fail(f"{args.dem}: the DEM covers x {tx0:.0f}..{tx1:.0f}, y {ty0:.0f}..{ty1:.0f} but the site "
+                         f"boundary spans x {bx0:.0f}..{bx1:.0f}, y {by0:.0f}..{by1:.0f} ({site.crs}); expected a DEM "
+                         "in the site's CRS that covers it")
+        site.terrain = terrain
+        if filled:
+            _console().print(f"[yellow]{args.dem}: {filled} NODATA cells filled from their neighbours[/yellow]")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_site(site, out)
@@ -403,7 +419,8 @@ def build_parser() -> argparse.ArgumentParser:
                                       "a local metric CRS), infer storeys, stairs and exits with the documented "
                                       "defaults, validate, and save as GeoPackage (.gpkg) or GeoJSON.",
                           epilog="examples:\n  shoumen site import ../shared/data/sites/delft.city.json --out delft.gpkg\n"
-                                 "  shoumen site import estate.osm --out estate.gpkg --default-use residential_walkup")
+                                 "  shoumen site import estate.osm --out estate.gpkg --default-use residential_walkup\n"
+                                 "  shoumen site import estate.osm --out estate.gpkg --dem survey.tif")
     imp.add_argument("file", help="the file to import")
     imp.add_argument("--out", required=True, help="the site file to write (.gpkg or .geojson)")
     imp.add_argument("--default-use", default=None,
@@ -411,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "garage", "other"],
                      help="use of buildings whose tags say nothing more specific (OSM building=yes); "
                           "default: other (no households)")
+    imp.add_argument("--dem", default=None,
+                     help="terrain for flood runs: an ESRI ASCII grid (.asc) or GeoTIFF (.tif) in the site's projected "
+                          "CRS covering its boundary")
     imp.set_defaults(func=_cmd_site_import)
 
     rd = sub.add_parser("render", formatter_class=fmt, help="render a site's 3D scene to PNG",

@@ -220,3 +220,28 @@ def test_realtime_run_is_paced_by_the_wall_clock(tmp_path: Path) -> None:
     assert wall >= 2.0, "60 simulated seconds at 30x must take at least 2 wall-clock seconds"
     bad = shoumen("run", str(sc), "--out", "rt2", "--speed", "30", cwd=tmp_path)
     assert bad.returncode == 2 and "--speed" in bad.stderr
+
+
+def test_import_with_a_dem_for_flood_runs(tmp_path: Path) -> None:
+    """A real site plus a surveyed DEM (here a GeoTIFF sloping east, in the site's CRS): the
+    imported site carries the terrain; a DEM that misses the site is refused with the extents."""
+    import numpy as np
+
+    from geometry.dem import write_geotiff
+    from geometry.io import read_site
+
+    src = SHARED / "delft.city.json"
+    first = tmp_path / "plain.gpkg"
+    assert shoumen("site", "import", str(src), "--out", str(first), cwd=tmp_path).returncode == 0
+    x0, y0, x1, y1 = read_site(first).boundary.bounds
+    nx, ny = int((x1 - x0) / 2.0) + 12, int((y1 - y0) / 2.0) + 12
+    z = np.tile(np.linspace(0.0, 3.0, nx), (ny, 1))
+    write_geotiff(tmp_path / "dem.tif", z, origin=(x0 - 10.0, y0 - 10.0), cell_size_m=2.0)
+    out = tmp_path / "delft.gpkg"
+    proc = shoumen("site", "import", str(src), "--out", str(out), "--dem", str(tmp_path / "dem.tif"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    t = read_site(out).terrain
+    assert t is not None and t.z.shape == (ny, nx) and t.z.max() == pytest.approx(3.0, abs=1e-5)
+    write_geotiff(tmp_path / "far.tif", z, origin=(x0 + 1e5, y0), cell_size_m=2.0)
+    bad = shoumen("site", "import", str(src), "--out", str(out), "--dem", str(tmp_path / "far.tif"), cwd=tmp_path)
+    assert bad.returncode == 2 and "expected a DEM" in bad.stderr and "Traceback" not in bad.stderr
