@@ -1,4 +1,45 @@
 """Inbound events from the real estate: MQTT, HTTP, file replay and camera analytics; device
-registry, event store, mirroring into the twin and the alarm lifecycle (its own issue)."""
+registry, event store, mirroring into the twin and the alarm lifecycle (its own issue).
 
-__all__: list[str] = []
+The vocabulary (CloudEvents 1.0 envelopes with typed data) is in :mod:`live_bridge.vocabulary`
+and docs/events.md; the Frigate NVR mapping in :mod:`live_bridge.frigate`; the durable event
+store in :mod:`live_bridge.store`; the device registry in :mod:`live_bridge.registry`.
+"""
+
+from live_bridge.frigate import from_frigate, redact_frigate_payload
+from live_bridge.registry import (
+    EVENT_SOURCE_KINDS,
+    SOURCE_KINDS,
+    DeviceCheck,
+    DeviceRegistry,
+    RegisteredDevice,
+    RegistryError,
+)
+from live_bridge.settings import LiveBridgeSettings
+from live_bridge.store import (
+    AppendResult,
+    AppendStatus,
+    DeadLetter,
+    EventStore,
+    SqliteEventStore,
+    StoreClosedError,
+    StoredEvent,
+)
+from live_bridge.vocabulary import (
+    EVENT_DATA,
+    EVENT_TYPES,
+    EventError,
+    LiveEvent,
+    PlateHasher,
+    make_event,
+    normalise_plate,
+    parse_event,
+)
+
+__all__ = [
+    "EVENT_DATA", "EVENT_SOURCE_KINDS", "EVENT_TYPES", "SOURCE_KINDS",
+    "AppendResult", "AppendStatus", "DeadLetter", "DeviceCheck", "DeviceRegistry", "EventError",
+    "EventStore", "LiveBridgeSettings", "LiveEvent", "PlateHasher", "RegisteredDevice", "RegistryError",
+    "SqliteEventStore", "StoreClosedError", "StoredEvent",
+    "from_frigate", "make_event", "normalise_plate", "parse_event", "redact_frigate_payload",
+]

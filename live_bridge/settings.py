@@ -1,0 +1,56 @@
+"""Settings of the live bridge, read once from the environment (embedded defaults need none).
+
+``SHOUMEN_LIVE_DB``          path of the SQLite event store (default ``shoumen-live.sqlite``)
+``SHOUMEN_LATENESS_S``       lateness window in s (default 300: five minutes of gateway buffering)
+``SHOUMEN_PLATE_KEY``        the licence-plate HMAC key: 32+ hex characters or 16+ bytes of text;
+                             no default -- a plate can only be hashed once a key is set
+``SHOUMEN_PLATE_KEY_ID``     name of that key (default ``k1``), written into each plate event
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from live_bridge.vocabulary import PlateHasher
+
+__all__ = ["LiveBridgeSettings"]
+
+
+@dataclass(frozen=True)
+class LiveBridgeSettings:
+    """Live-bridge settings. ``plate_key`` is kept out of ``repr``."""
+
+    db_path: str = "shoumen-live.sqlite"
+    lateness_s: float = 300.0
+    plate_key: bytes | None = field(default=None, repr=False)
+    plate_key_id: str = "k1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "LiveBridgeSettings":
+        """Read the ``SHOUMEN_*`` variables above; raise ValueError naming a bad one."""
+        env = os.environ if env is None else env
+        try:
+            lateness = float(env.get("SHOUMEN_LATENESS_S", "300"))
+        except ValueError:
+            raise ValueError(f"SHOUMEN_LATENESS_S: expected a number of seconds, got {env['SHOUMEN_LATENESS_S']!r}") from None
+        if not lateness >= 0:
+            raise ValueError(f"SHOUMEN_LATENESS_S: expected a number >= 0, got {lateness}")
+        raw = env.get("SHOUMEN_PLATE_KEY")
+        key: bytes | None = None
+        if raw:
+            try:
+                key = bytes.fromhex(raw) if len(raw) >= 32 and len(raw) % 2 == 0 else raw.encode("utf-8")
+            except ValueError:
+                key = raw.encode("utf-8")
+            if len(key) < 16:
+                raise ValueError("SHOUMEN_PLATE_KEY: expected at least 16 bytes (32 hex characters)")
+        return cls(db_path=env.get("SHOUMEN_LIVE_DB", cls.db_path), lateness_s=lateness,
+                   plate_key=key, plate_key_id=env.get("SHOUMEN_PLATE_KEY_ID", "k1") or "k1")
+
+    def plate_hasher(self) -> PlateHasher:
+        """The plate hasher for these settings; ValueError if no key is set."""
+        if self.plate_key is None:
+            raise ValueError("no licence-plate key: set SHOUMEN_PLATE_KEY (32+ hex characters) to hash plates")
+        return PlateHasher(self.plate_key, key_id=self.plate_key_id)
