@@ -39,6 +39,21 @@ from agents.demographics import (
     synthesize_people,
 )
 from agents.flow_evacuation import FlowEvacuation, FlowParameters, RouteTargetError
+from agents.incidents import (
+    DEFAULT_HOUR_PROFILES,
+    DEFAULT_RATES_PER_DAY,
+    INCIDENT_KINDS,
+    SUBJECT_KINDS,
+    IncidentPlaces,
+    IncidentSettings,
+    IncidentSettingsError,
+    IncidentStream,
+    Track,
+    generate_incidents,
+    incident_places,
+    nhpp_times,
+    with_rates,
+)
 from agents.population import (
     HouseholdPopulation,
     at_home_fraction,
@@ -46,7 +61,41 @@ from agents.population import (
     synthesize_households,
 )
 
+from agents.security import (
+    CameraComparison,
+    Responder,
+    SecurityResult,
+    SecuritySettings,
+    camera_coverage,
+    compare_cameras,
+    default_responders,
+    outdoor_camera_devices,
+    simulate_security,
+)
+
 __all__ = [
+    "DEFAULT_HOUR_PROFILES",
+    "DEFAULT_RATES_PER_DAY",
+    "INCIDENT_KINDS",
+    "SUBJECT_KINDS",
+    "CameraComparison",
+    "IncidentPlaces",
+    "IncidentSettings",
+    "IncidentSettingsError",
+    "IncidentStream",
+    "Responder",
+    "SecurityResult",
+    "SecuritySettings",
+    "Track",
+    "camera_coverage",
+    "compare_cameras",
+    "default_responders",
+    "generate_incidents",
+    "incident_places",
+    "nhpp_times",
+    "outdoor_camera_devices",
+    "simulate_security",
+    "with_rates",
     "CARRIED_CHILD_AGE_Y",
     "DEFAULT_STAIR_FACTORS",
     "EXIT_CHOICES",

@@ -68,9 +68,11 @@ from optimizer.plans import (
     evaluate_plan,
     optimise_plan,
 )
+from optimizer.security_value import camera_plan_security
 from optimizer.response import LocationResult, location_set_covering, max_covering_response, p_median
 
 __all__ = [
+    "camera_plan_security",
     "COARSE_CROWD",
     "M2_PER_PERSON",
     "PENALTY_S_PER_PERSON",
