@@ -27,6 +27,7 @@ from twin.flood.site_grid import GarageStore, SiteFloodGrid, site_flood_grid
 from twin.flood.solvers import (
     DEFAULT_ALPHA,
     DEFAULT_CFL,
+    DEFAULT_CFL_ORDER2,
     DEFAULT_H_EPS_M,
     DEFAULT_THETA,
     DEFAULT_VELOCITY_DEPTH_M,
@@ -45,6 +46,7 @@ __all__ = [
     "AIDR_CLASS_DESCRIPTIONS",
     "DEFAULT_ALPHA",
     "DEFAULT_CFL",
+    "DEFAULT_CFL_ORDER2",
     "DEFAULT_H_EPS_M",
     "DEFAULT_THETA",
     "DEFAULT_VELOCITY_DEPTH_M",

@@ -10,7 +10,11 @@ the convention of ``geometry.raster``):
   waves (shocks). Time step dt = alpha dx / sqrt(g h_max).
 * ``solver="fv"``: shock-capturing finite volumes (HLL with the hydrostatic reconstruction of
   Audusse et al. 2004, SIAM J. Sci. Comput. 25) in :mod:`twin.flood._fv_kernel`, for dam-break-
-  like flows and sharp wet/dry fronts. Time step dt = CFL dx / max(|u| + sqrt(g h)).
+  like flows and sharp wet/dry fronts. Time step dt = CFL dx / max(max(|u|, |v|) + sqrt(g h)).
+  ``order=2`` (default): MUSCL reconstruction of h, eta = h + z, u, v with the minmod limiter
+  and Heun (SSP-RK2) time stepping, Audusse et al.'s second-order well-balanced scheme, CFL
+  <= 0.25 for positivity (default 0.25); ``order=1``: the first-order scheme, CFL <= 0.5
+  (default 0.45).
 
 Units are SI (m, s, m3/s, m2/s) except the rain hyetograph and drainage capacity, given in mm/h
 and converted here (1 mm/h = 1 / 3.6e6 m/s). Obstacle cells (``FloodGrid.closed``, e.g. buildings)
@@ -44,7 +48,7 @@ from twin.flood._forcing_kernel import (
     GRAVITY,
     N_ACC,
 )
-from twin.flood._fv_kernel import advance_fv
+from twin.flood._fv_kernel import advance_fv, advance_fv2
 from twin.flood._inertial_kernel import advance_inertial
 
 SIDES: tuple[str, ...] = ("west", "east", "south", "north")
@@ -55,7 +59,13 @@ MM_H_TO_M_S: float = 1.0 / 3.6e6
 # wave by 0.2 mm); 0.6 keeps a margin and agrees with shared/data/validation/flood.md
 DEFAULT_ALPHA: float = 0.6
 DEFAULT_THETA: float = 0.7
-DEFAULT_CFL: float = 0.45
+DEFAULT_CFL: float = 0.45  # first-order fv (positivity bound 0.5)
+# second-order fv (MUSCL + Heun): each Heun stage is positive for CFL <= 1/4 in 2-D (half the
+# first-order bound; Kurganov & Petrova 2007 Thm 2.1). Measured at 0.25: the Ritter dam break
+# clips no depth (clipped volume 0) and all flood validation tests close the volume account.
+DEFAULT_CFL_ORDER2: float = 0.25
+MAX_CFL: dict[int, float] = {1: 0.5, 2: 0.25}
+FV_ORDERS: tuple[int, ...] = (1, 2)
 DEFAULT_H_EPS_M: float = 1e-6
 # velocities are reported only where the depth exceeds this (thin rain films give q / h noise)
 DEFAULT_VELOCITY_DEPTH_M: float = 1e-3
@@ -361,7 +371,8 @@ class FloodResult:
 class FloodModel:
     """A flood simulation on a :class:`FloodGrid` driven by :class:`FloodForcing`.
 
-    ``solver`` "inertial" (options ``alpha``, ``theta``) or "fv" (option ``cfl``). Initial water
+    ``solver`` "inertial" (options ``alpha``, ``theta``) or "fv" (options ``order`` 1 or 2,
+    default 2, and ``cfl``, default 0.45 for order 1 and 0.25 for order 2). Initial water
     as ``initial_depth_m`` (scalar or [ny, nx]) or ``initial_level_m`` (water level, scalar or
     [ny, nx]; depth = max(level - bed, 0)); dry by default. ``dt_max_s`` caps the step (default:
     the solver's step at a depth of 1 cm). ``h_eps_m``: depth below which faces carry no flow
@@ -373,7 +384,7 @@ class FloodModel:
                  initial_depth_m: np.ndarray | float | None = None,
                  initial_level_m: np.ndarray | float | None = None,
                  alpha: float = DEFAULT_ALPHA, theta: float = DEFAULT_THETA,
-                 cfl: float = DEFAULT_CFL, dt_max_s: float | None = None,
+                 cfl: float | None = None, order: int = 2, dt_max_s: float | None = None,
                  h_eps_m: float = DEFAULT_H_EPS_M,
                  velocity_depth_m: float = DEFAULT_VELOCITY_DEPTH_M) -> None:
         if not isinstance(grid, FloodGrid):
@@ -396,9 +407,17 @@ class FloodModel:
         if not (0.5 <= theta <= 1.0):
             raise ValueError(f"theta: expected 0.5 <= theta <= 1, got {theta}")
         self.theta = theta
+        if isinstance(order, bool) or order not in FV_ORDERS:
+            raise ValueError(f"order: expected 1 or 2 (spatial order of the fv solver), got "
+                             f"{order!r}")
+        self.order = int(order)
+        o = self.order if solver == "fv" else 1
+        if cfl is None:
+            cfl = DEFAULT_CFL if o == 1 else DEFAULT_CFL_ORDER2
         self.cfl = _positive("cfl", cfl)
-        if self.cfl > 0.5:
-            raise ValueError(f"cfl: expected 0 < cfl <= 0.5 (positivity), got {cfl}")
+        if self.cfl > MAX_CFL[o]:
+            raise ValueError(f"cfl: expected 0 < cfl <= {MAX_CFL[o]} (positivity"
+                             f"{', order 2' if o == 2 else ''}), got {cfl}")
         self.h_eps_m = _positive("h_eps_m", h_eps_m)
         self.velocity_depth_m = _positive("velocity_depth_m", velocity_depth_m)
         dx = grid.cell_size_m
@@ -540,7 +559,7 @@ class FloodModel:
                 self.alpha, self.theta, self.dt_max_s, self.h_eps_m, self._acc, self._ox,
                 self._oy)
         else:
-            _t, n, _ = advance_fv(
+            _t, n, _ = (advance_fv2 if self.order == 2 else advance_fv)(
                 self._h, self._hu, self._hv, self._z, self._n2, self._active, self._drain,
                 self._hmax, self._rain_edges, self._rain_rate, self._src_cell, self._src_line,
                 self._src_w, self._inf_t, self._inf_q, self._inf_off, self._bc, self._lvl_t,

@@ -80,8 +80,15 @@ def test_bad_model_options() -> None:
         FloodModel(g, alpha=1.5)
     with pytest.raises(ValueError, match=r"theta: expected 0.5 <= theta <= 1"):
         FloodModel(g, theta=0.2)
-    with pytest.raises(ValueError, match=r"cfl: expected 0 < cfl <= 0.5"):
-        FloodModel(g, solver="fv", cfl=0.9)
+    with pytest.raises(ValueError, match=r"cfl: expected 0 < cfl <= 0.5 \(positivity\)"):
+        FloodModel(g, solver="fv", order=1, cfl=0.9)
+    with pytest.raises(ValueError, match=r"cfl: expected 0 < cfl <= 0.25 \(positivity, order 2"):
+        FloodModel(g, solver="fv", cfl=0.3)
+    for bad in (3, 0, True, "2"):
+        with pytest.raises(ValueError, match=r"order: expected 1 or 2"):
+            FloodModel(g, solver="fv", order=bad)  # type: ignore[arg-type]
+    assert FloodModel(g, solver="fv").cfl == 0.25
+    assert FloodModel(g, solver="fv", order=1).cfl == 0.45
     with pytest.raises(ValueError, match=r"at most one of them"):
         FloodModel(g, initial_depth_m=0.1, initial_level_m=0.2)
     with pytest.raises(ValueError, match=r"initial_depth_m: expected depths >= 0"):
