@@ -3,8 +3,12 @@ registry, event store, mirroring into the twin and the alarm lifecycle (its own 
 
 The vocabulary (CloudEvents 1.0 envelopes with typed data) is in :mod:`live_bridge.vocabulary`
 and docs/events.md; the Frigate NVR mapping in :mod:`live_bridge.frigate`; the durable event
-store in :mod:`live_bridge.store`; the device registry in :mod:`live_bridge.registry`.
+store in :mod:`live_bridge.store`; the device registry in :mod:`live_bridge.registry`; the
+alarm lifecycle, rules and audit in :mod:`live_bridge.alarms` / :mod:`live_bridge.rules` with the
+resident register in :mod:`live_bridge.residents`.
 """
+
+from live_bridge.alarms import PERMISSIONS, ROLES, Alarm, AlarmCenter, AlarmStateError, AuditEntry, Notification
 
 from live_bridge.frigate import from_frigate, redact_frigate_payload
 from live_bridge.registry import (
@@ -14,6 +18,24 @@ from live_bridge.registry import (
     DeviceRegistry,
     RegisteredDevice,
     RegistryError,
+)
+from live_bridge.residents import RegisterError, Resident, ResidentRegister
+from live_bridge.rules import (
+    LEVELS,
+    SEVERITIES,
+    SEVERITY_RANK,
+    AlarmSettings,
+    DeviceAlarmRule,
+    ElderlyNoActivityRule,
+    PerimeterLoiteringRule,
+    Recipient,
+    ResponderPositions,
+    RoutePlanner,
+    Rule,
+    RuleContext,
+    Trigger,
+    ZombieCarRule,
+    default_rules,
 )
 from live_bridge.settings import LiveBridgeSettings
 from live_bridge.store import (
@@ -37,6 +59,11 @@ from live_bridge.vocabulary import (
 )
 
 __all__ = [
+    "LEVELS", "PERMISSIONS", "ROLES", "SEVERITIES", "SEVERITY_RANK",
+    "Alarm", "AlarmCenter", "AlarmSettings", "AlarmStateError", "AuditEntry", "DeviceAlarmRule",
+    "ElderlyNoActivityRule", "Notification", "PerimeterLoiteringRule", "Recipient", "RegisterError", "Resident",
+    "ResidentRegister", "ResponderPositions", "RoutePlanner", "Rule", "RuleContext", "Trigger", "ZombieCarRule",
+    "default_rules",
     "EVENT_DATA", "EVENT_SOURCE_KINDS", "EVENT_TYPES", "SOURCE_KINDS",
     "AppendResult", "AppendStatus", "DeadLetter", "DeviceCheck", "DeviceRegistry", "EventError",
     "EventStore", "LiveBridgeSettings", "LiveEvent", "PlateHasher", "RegisteredDevice", "RegistryError",
