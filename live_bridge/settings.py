@@ -5,6 +5,12 @@
 ``SHOUMEN_PLATE_KEY``        the licence-plate HMAC key: 32+ hex characters or 16+ bytes of text;
                              no default -- a plate can only be hashed once a key is set
 ``SHOUMEN_PLATE_KEY_ID``     name of that key (default ``k1``), written into each plate event
+``SHOUMEN_API_KEYS``         comma-separated API keys for HTTP ingest (``X-API-Key``), each 16+
+                             characters; no default -- HTTP ingest refuses to start without one
+``SHOUMEN_MQTT_HOST``        MQTT broker host (default ``127.0.0.1``)
+``SHOUMEN_MQTT_PORT``        MQTT broker port (default 1883)
+``SHOUMEN_MQTT_CLIENT_ID``   the subscriber's fixed client id, which names its persistent session
+                             (default ``shoumen-live-bridge``)
 """
 
 from __future__ import annotations
@@ -26,6 +32,10 @@ class LiveBridgeSettings:
     lateness_s: float = 300.0
     plate_key: bytes | None = field(default=None, repr=False)
     plate_key_id: str = "k1"
+    api_keys: tuple[str, ...] = field(default=(), repr=False)
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_client_id: str = "shoumen-live-bridge"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "LiveBridgeSettings":
@@ -46,8 +56,20 @@ class LiveBridgeSettings:
                 key = raw.encode("utf-8")
             if len(key) < 16:
                 raise ValueError("SHOUMEN_PLATE_KEY: expected at least 16 bytes (32 hex characters)")
+        api_keys = tuple(k.strip() for k in env.get("SHOUMEN_API_KEYS", "").split(",") if k.strip())
+        if any(len(k) < 16 for k in api_keys):
+            raise ValueError("SHOUMEN_API_KEYS: expected comma-separated keys of at least 16 characters each")
+        try:
+            port = int(env.get("SHOUMEN_MQTT_PORT", "1883"))
+        except ValueError:
+            raise ValueError(f"SHOUMEN_MQTT_PORT: expected a port number, got {env['SHOUMEN_MQTT_PORT']!r}") from None
+        if not 0 < port < 65536:
+            raise ValueError(f"SHOUMEN_MQTT_PORT: expected a port number 1..65535, got {port}")
         return cls(db_path=env.get("SHOUMEN_LIVE_DB", cls.db_path), lateness_s=lateness,
-                   plate_key=key, plate_key_id=env.get("SHOUMEN_PLATE_KEY_ID", "k1") or "k1")
+                   plate_key=key, plate_key_id=env.get("SHOUMEN_PLATE_KEY_ID", "k1") or "k1",
+                   api_keys=api_keys, mqtt_host=env.get("SHOUMEN_MQTT_HOST", "127.0.0.1") or "127.0.0.1",
+                   mqtt_port=port,
+                   mqtt_client_id=env.get("SHOUMEN_MQTT_CLIENT_ID", "shoumen-live-bridge") or "shoumen-live-bridge")
 
     def plate_hasher(self) -> PlateHasher:
         """The plate hasher for these settings; ValueError if no key is set."""

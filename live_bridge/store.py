@@ -339,6 +339,11 @@ class SqliteEventStore(EventStore):
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def check(self) -> Callable[[LiveEvent], str | None] | None:
+        """The ``check`` given at construction (None when events are not checked)."""
+        return self._check
+
     # ------------------------------------------------------------------ the writer
     def _submit(self, job: _Job, timeout: float | None) -> list[AppendResult]:
         with self._close_lock:
