@@ -5,12 +5,15 @@ The vocabulary (CloudEvents 1.0 envelopes with typed data) is in :mod:`live_brid
 and docs/events.md; the Frigate NVR mapping in :mod:`live_bridge.frigate`; the durable event
 store in :mod:`live_bridge.store`; the device registry in :mod:`live_bridge.registry`; the
 alarm lifecycle, rules and audit in :mod:`live_bridge.alarms` / :mod:`live_bridge.rules` with the
-resident register in :mod:`live_bridge.residents`.
+resident register in :mod:`live_bridge.residents`; inbound paths: MQTT (:mod:`live_bridge.mqtt_in`),
+HTTP (:mod:`live_bridge.http_in`, imported where the server is built: it loads FastAPI) and file
+replay (:mod:`live_bridge.replay`).
 """
 
 from live_bridge.alarms import PERMISSIONS, ROLES, Alarm, AlarmCenter, AlarmStateError, AuditEntry, Notification
 
 from live_bridge.frigate import from_frigate, redact_frigate_payload
+from live_bridge.mqtt_in import EVENT_TOPIC, MqttIngestError, MqttSubscriber
 from live_bridge.registry import (
     EVENT_SOURCE_KINDS,
     SOURCE_KINDS,
@@ -19,6 +22,7 @@ from live_bridge.registry import (
     RegisteredDevice,
     RegistryError,
 )
+from live_bridge.replay import MqttTarget, ReplayError, ReplayProgress, ReplayResult, replay_file
 from live_bridge.residents import RegisterError, Resident, ResidentRegister
 from live_bridge.rules import (
     LEVELS,
@@ -59,6 +63,8 @@ from live_bridge.vocabulary import (
 )
 
 __all__ = [
+    "EVENT_TOPIC", "MqttIngestError", "MqttSubscriber", "MqttTarget", "ReplayError", "ReplayProgress", "ReplayResult",
+    "replay_file",
     "LEVELS", "PERMISSIONS", "ROLES", "SEVERITIES", "SEVERITY_RANK",
     "Alarm", "AlarmCenter", "AlarmSettings", "AlarmStateError", "AuditEntry", "DeviceAlarmRule",
     "ElderlyNoActivityRule", "Notification", "PerimeterLoiteringRule", "Recipient", "RegisterError", "Resident",
