@@ -101,7 +101,8 @@ class FloodComponent:
     name = "flood"
 
     def __init__(self, site: Site, storm: Rainstorm, *, solver: str = "inertial", cell_size_m: float = 2.0,
-                 record_every_s: float = 60.0, boundaries: str = "open") -> None:
+                 record_every_s: float = 60.0, boundaries: str = "open",
+                 points: dict[str, tuple[float, float]] | None = None) -> None:
         if boundaries not in ("open", "closed"):
             raise ValueError(f"FloodComponent: boundaries {boundaries!r}; expected 'open' or 'closed'")
         self.site = site
@@ -127,6 +128,18 @@ class FloodComponent:
         self.t_rec: list[float] = []
         self.garage_series: dict[str, list[float]] = {g.building: [] for g in self.sg.garages}
         self.sensor_series: dict[str, list[float]] = {k: [] for k in self.sg.sensors}
+        # the user's chosen points (name -> x, y): depth over time there
+        self.points: dict[str, tuple[int, int]] = {}
+        for name, (x, y) in (points or {}).items():
+            try:
+                c = self.sg.grid.cell_of(float(x), float(y), name=f"point {name!r}")
+            except ValueError as exc:
+                raise ValueError(f"FloodComponent: {exc}") from None
+            if self.sg.grid.closed[c]:
+                raise ValueError(f"FloodComponent: point {name!r} at ({x:g}, {y:g}) lies inside a building; "
+                                 "expected a point on open ground")
+            self.points[name] = c
+        self.point_series: dict[str, list[float]] = {k: [] for k in self.points}
         self._road_cells = {w: c for w, (kind, c) in self.sg.ways.items()
                             if kind in ("road", "fire_lane", "ramp") and len(c)}
         self._next_rec = 0.0
@@ -199,6 +212,8 @@ class FloodComponent:
                 self.garage_series[g.building].append(g.depth_m)
             for dev, (_k, (j, i)) in self.sg.sensors.items():
                 self.sensor_series[dev].append(float(h[j, i]))
+            for name, (j, i) in self.points.items():
+                self.point_series[name].append(float(h[j, i]))
             self._next_rec = now + self.record_every_s
 
     # ------------------------------------------------------------------ queries
@@ -252,13 +267,20 @@ class FloodComponent:
             "roads": self.road_closures(),
             "sensors": {d: round(t, 1) for d, t in sorted(self.sensor_fired.items(), key=lambda kv: kv[1])},
             "ground_floors_flooded": {b: round(t, 1) for b, t in sorted(self.ground_flooded.items(), key=lambda kv: kv[1])},
+            "points": {k: {"max_depth_m": round(max(v, default=0.0), 3),
+                           "first_over_0_15_m_s": _first_over(self.t_rec, v, 0.15)} for k, v in self.point_series.items()},
         }
         return out
 
     def series(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """``(t, garage depth per garage, depth per sensor)``, every ``record_every_s``."""
+        """``(t, garage depth per garage, depth per sensor and chosen point)``, every
+        ``record_every_s``."""
         return (np.asarray(self.t_rec), {k: np.asarray(v) for k, v in self.garage_series.items()},
-                {k: np.asarray(v) for k, v in self.sensor_series.items()})
+                {k: np.asarray(v) for k, v in {**self.sensor_series, **self.point_series}.items()})
+
+
+def _first_over(t: list[float], v: list[float], thr: float) -> float | None:
+    return next((round(tt, 1) for tt, vv in zip(t, v) if vv > thr), None)
 
 
 def _r(x: float | None) -> float | None:

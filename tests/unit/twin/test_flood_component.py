@@ -41,7 +41,7 @@ def test_site_grid_has_buildings_kerbs_and_a_ramp_down_to_the_garage(site) -> No
 
 def test_heavy_rain_fills_the_low_corner_closes_a_road_and_keeps_the_books(site) -> None:  # type: ignore[no-untyped-def]
     storm = Rainstorm(times_s=(0.0, 1200.0), rain_mm_h=(250.0,), drainage_mm_h=30.0)
-    fc = FloodComponent(site, storm, record_every_s=60.0)
+    fc = FloodComponent(site, storm, record_every_s=60.0, points={"corner": (280.0, 20.0), "square": (150.0, 130.0)})
     t = 0.0
     while t < 1800.0:
         fc.advance(t, 5.0)
@@ -61,6 +61,13 @@ def test_heavy_rain_fills_the_low_corner_closes_a_road_and_keeps_the_books(site)
     big = {r["road"]: r["closed_s"] for r in s["roads"] if r["vehicle"] == "emergency"}
     assert all(small[k] <= big[k] for k in big)  # fire engines get through longer than cars
     assert fc.depth_at(np.array([-1e6]), np.array([0.0]))[0] == 0.0
+    # the chosen points: the low corner gets deep water before the square in the middle does
+    pts = s["points"]
+    assert pts["corner"]["max_depth_m"] > 0.15 > pts["square"]["max_depth_m"]
+    assert pts["corner"]["first_over_0_15_m_s"] is not None and pts["square"]["first_over_0_15_m_s"] is None
+    with pytest.raises(ValueError, match="inside a building"):
+        b = site.building("B05").footprint.representative_point()
+        FloodComponent(site, storm, points={"in": (b.x, b.y)})
     with pytest.raises(ValueError, match="asked to step from"):
         fc.advance(0.0, 5.0)
 
