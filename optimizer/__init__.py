@@ -68,10 +68,24 @@ from optimizer.plans import (
     evaluate_plan,
     optimise_plan,
 )
+from optimizer.runs import (
+    OptimizeInputError,
+    OptimizeResult,
+    optimize_cameras,
+    optimize_patrols,
+    optimize_plan,
+    optimize_posts,
+)
 from optimizer.security_value import camera_plan_security
 from optimizer.response import LocationResult, location_set_covering, max_covering_response, p_median
 
 __all__ = [
+    "OptimizeInputError",
+    "OptimizeResult",
+    "optimize_cameras",
+    "optimize_patrols",
+    "optimize_plan",
+    "optimize_posts",
     "camera_plan_security",
     "COARSE_CROWD",
     "M2_PER_PERSON",

@@ -35,7 +35,7 @@ from twin.events import (
 )
 from twin.seeding import replication_seeds
 
-__all__ = ["BuiltRun", "build_run", "load_site_ref"]
+__all__ = ["BuiltRun", "build_run", "load_site_ref", "site_with_interventions"]
 
 
 @dataclass
@@ -51,6 +51,7 @@ class BuiltRun:
     population: HouseholdPopulation | None = None
     rasters: dict[int, Any] = field(default_factory=dict)
     components: dict[str, Any] = field(default_factory=dict)
+    base_dir: Path = Path(".")
 
 
 def load_site_ref(ref: SiteRef, *, base_dir: Path) -> Site:
@@ -110,18 +111,12 @@ def build_run(
         raise ScenarioError([f"replication {replication} is outside 0..{scenario.replications - 1}"])
     seq = replication_seeds(scenario.seed, scenario.replications)[replication]
     base = Path(base_dir)
-    site = load_site_ref(scenario.site, base_dir=base) if scenario.site is not None else None
-    if site is not None:
-        _add_interventions(site, scenario)
-        try:
-            site.validate()
-        except SiteError as exc:
-            raise ScenarioError([f"site: {p}" for p in exc.problems]) from None
+    site = site_with_interventions(scenario, base_dir=base) if scenario.site is not None else None
     _check_unsupported(scenario)
     snapshot_every = scenario.outputs.snapshot_every_s if scenario.outputs.fields else None
     twin = Twin(site, dt=scenario.dt_s, seed=seq, realtime=realtime, speed=speed, snapshot_every_s=snapshot_every)
     run = BuiltRun(scenario=scenario, twin=twin, site=site, graph=None, replication=replication,
-                   seed_entropy=int(scenario.seed))
+                   seed_entropy=int(scenario.seed), base_dir=base)
     if scenario.geometry is not None:
         run.rasters = _free_rasters(scenario.geometry)
         if scenario.hazards:
@@ -156,16 +151,74 @@ def _check_unsupported(scenario: Scenario) -> None:
         problems.append(f"field 'hazards.{floods[1]}': one flood per scenario (its storm covers the whole estate)")
     for k, _ in enumerate(scenario.interventions.patrols):
         problems.append(f"field 'interventions.patrols.{k}': patrol simulation is not part of this version yet")
-    for k, _ in enumerate(scenario.interventions.plans):
-        problems.append(f"field 'interventions.plans.{k}': response plans are not part of this version yet")
+    if scenario.interventions.plans and (scenario.evacuation is None or scenario.evacuation.model != "crowd"):
+        problems.append("field 'interventions.plans': an evacuation plan routes people in the crowd model; "
+                        "set 'evacuation: {model: crowd}'")
     if problems:
         raise ScenarioError(problems)
 
 
-def _add_interventions(site: Site, scenario: Scenario) -> None:
-    """Extra cameras from the scenario become devices of the site (validated with it)."""
-    for k, cam in enumerate(scenario.interventions.cameras):
-        where = f"field 'interventions.cameras.{k}'"
+def site_with_interventions(scenario: Scenario, *, base_dir: Path) -> Site:
+    """The scenario's site with its camera interventions added, validated."""
+    assert scenario.site is not None
+    site = load_site_ref(scenario.site, base_dir=base_dir)
+    _add_interventions(site, scenario, base_dir=base_dir)
+    try:
+        site.validate()
+    except SiteError as exc:
+        raise ScenarioError([f"site: {p}" for p in exc.problems]) from None
+    return site
+
+
+def _read_plan_geojson(fld: str, name: str, *, base_dir: Path, kind: str) -> tuple[Path, list[dict[str, Any]]]:
+    """The features of a plan GeoJSON written by ``shoumen optimize`` (``shoumen.kind`` = ``kind``)."""
+    import json
+
+    path = Path(name)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ScenarioError([f"field '{fld}': {path} not found"])
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"field '{fld}': {path} is not JSON ({exc})"]) from None
+    got = (doc.get("shoumen") or {}).get("kind") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or got != kind:
+        raise ScenarioError([f"field '{fld}': {path} is not a {kind} GeoJSON written by 'shoumen optimize' "
+                             f"(expected a FeatureCollection with shoumen.kind = {kind!r}, got {got!r})"])
+    feats = doc.get("features")
+    if not isinstance(feats, list):
+        raise ScenarioError([f"field '{fld}': {path}: 'features' must be a list"])
+    return path, feats
+
+
+def _camera_plan_rows(scenario: Scenario, base_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for k, name in enumerate(scenario.interventions.camera_plans):
+        fld = f"interventions.camera_plans.{k}"
+        path, feats = _read_plan_geojson(fld, name, base_dir=base_dir, kind="camera_plan")
+        for i, f in enumerate(feats):
+            geom = (f or {}).get("geometry") or {}
+            props = dict((f or {}).get("properties") or {})
+            where = f"field '{fld}': {path.name} feature {i}"
+            if geom.get("type") != "Point" or len(geom.get("coordinates") or []) < 2:
+                raise ScenarioError([f"{where}: geometry must be a Point, got {geom.get('type')!r}"])
+            x, y = geom["coordinates"][:2]
+            cam = {"id": props.get("id", f"plan{k}-cam{i}"), "x": x, "y": y}
+            for key in ("mount_height_m", "yaw_deg", "fov_deg", "range_m", "model"):
+                if key in props:
+                    cam[key] = props[key]
+            rows.append((where, cam))
+    return rows
+
+
+def _add_interventions(site: Site, scenario: Scenario, *, base_dir: Path = Path(".")) -> None:
+    """Extra cameras from the scenario (``cameras`` and the cameras of ``camera_plans``) become
+    devices of the site (validated with it)."""
+    rows = [(f"field 'interventions.cameras.{k}'", cam) for k, cam in enumerate(scenario.interventions.cameras)]
+    rows += _camera_plan_rows(scenario, base_dir)
+    for where, cam in rows:
         try:
             from shapely.geometry import Point
 
@@ -178,6 +231,7 @@ def _add_interventions(site: Site, scenario: Scenario) -> None:
                     yaw_deg=float(cam.get("yaw_deg", 0.0)),
                     fov_deg=float(cam.get("fov_deg", 90.0)),
                     range_m=float(cam.get("range_m", 30.0)),
+                    **({"model": str(cam["model"])} if "model" in cam else {}),
                 ),
             ))
         except KeyError as exc:
@@ -309,7 +363,7 @@ def _add_fire(run: BuiltRun) -> None:
 
 
 _FLOOD_PARAMS = {"storm", "rain_mm_h", "rain_step_s", "drainage_mm_h", "solver", "cell_size_m", "boundaries",
-                 "record_every_s"}
+                 "record_every_s", "points"}
 
 
 def _add_flood(run: BuiltRun) -> None:
@@ -317,7 +371,8 @@ def _add_flood(run: BuiltRun) -> None:
     (``zhengzhou``: the built-in Zhengzhou-like 3-hour storm) or ``rain_mm_h`` (comma-separated
     intensities, one per ``rain_step_s`` block, default 600 s); ``drainage_mm_h`` (default 45, a
     3-year design capacity); ``solver`` (inertial | fv); ``cell_size_m`` (default 2);
-    ``boundaries`` (open | closed); ``record_every_s`` (default 60). The storm starts at the
+    ``boundaries`` (open | closed); ``record_every_s`` (default 60); ``points``: where to record
+    the depth over time, ``"name x y; name x y"`` (site metres). The storm starts at the
     hazard's ``at_s``... which must be 0 (the flood runs from the start of the scenario)."""
     from twin.flood.component import FloodComponent, Rainstorm, hyetograph_from, zhengzhou_like_storm
 
@@ -348,7 +403,15 @@ def _add_flood(run: BuiltRun) -> None:
             if name != "zhengzhou":
                 raise ValueError(f"storm {name!r}: expected 'zhengzhou' (or give rain_mm_h)")
             storm = zhengzhou_like_storm(drainage_mm_h=drainage)
-        kw = {"solver": str(p.get("solver", "inertial")), "cell_size_m": float(p.get("cell_size_m", 2.0)),
+        pts: dict[str, tuple[float, float]] = {}
+        for item in str(p.get("points", "")).split(";"):
+            if not item.strip():
+                continue
+            parts = item.split()
+            if len(parts) != 3:
+                raise ValueError(f"points: {item.strip()!r}; expected 'name x y' items separated by ';'")
+            pts[parts[0]] = (float(parts[1]), float(parts[2]))
+        kw = {"points": pts, "solver": str(p.get("solver", "inertial")), "cell_size_m": float(p.get("cell_size_m", 2.0)),
               "boundaries": str(p.get("boundaries", "open")), "record_every_s": float(p.get("record_every_s", 60.0))}
     except (ValueError, TypeError) as exc:
         problems.append(f"{where}.params': {exc}")
@@ -416,6 +479,7 @@ def _add_evacuation(run: BuiltRun) -> None:
                for k, inj in enumerate(scenario.injects) if inj.action in ("block", "reopen") and inj.target not in known]
         if bad:
             raise ScenarioError(bad)
+        _apply_plans(run, crowd)
         run.components["evacuation"] = run.twin.add(crowd)
         return
     try:
@@ -423,6 +487,50 @@ def _add_evacuation(run: BuiltRun) -> None:
     except RouteTargetError as exc:
         raise ScenarioError([f"field 'evacuation': {exc}"]) from None
     run.components["evacuation"] = run.twin.add(comp)
+
+
+def _apply_plans(run: BuiltRun, crowd: CrowdEvacuation) -> None:
+    """Evacuation plans (``interventions.plans``, GeoJSON of ``shoumen optimize plan``): each
+    feature's ``group`` (a building id, or a walk-up stair id) leaves by ``exit`` and walks to
+    ``target`` (null: the person's own choice) via :meth:`CrowdEvacuation.assign_route`."""
+    import numpy as np
+
+    scenario, site, graph = run.scenario, run.site, run.graph
+    assert site is not None and graph is not None
+    buildings = {b.id: b for b in site.buildings}
+    for k, name in enumerate(scenario.interventions.plans):
+        fld = f"interventions.plans.{k}"
+        path, feats = _read_plan_geojson(fld, name, base_dir=run.base_dir, kind="evacuation_plan")
+        problems: list[str] = []
+        for i, f in enumerate(feats):
+            props = dict((f or {}).get("properties") or {})
+            where = f"field '{fld}': {path.name} feature {i}"
+            key, e, t = props.get("group"), props.get("exit"), props.get("target")
+            if not isinstance(key, str):
+                problems.append(f"{where}: property 'group' must be a building or stair id, got {key!r}")
+                continue
+            if key in buildings:
+                who = np.flatnonzero(crowd.person_building == key)
+                b = buildings[key]
+            else:
+                units = {u for u, d in graph.nodes(data=True) if d.get("kind") in ("unit", "room")
+                         and d.get("stair") == key}
+                if not units:
+                    problems.append(f"{where}: group {key!r} is no building or stair of the site")
+                    continue
+                who = np.flatnonzero(np.isin(crowd.person_unit, sorted(units)))
+                b = buildings[str(graph.nodes[next(iter(units))].get("building"))]
+            if e is not None and e not in {x.id for x in b.exits}:
+                problems.append(f"{where}: exit {e!r} is no exit of building {b.id}; known: "
+                                f"{', '.join(x.id for x in b.exits)}")
+                continue
+            if t is not None and t not in crowd.targets:
+                problems.append(f"{where}: target {t!r} is no evacuation target; known: {', '.join(crowd.targets)}")
+                continue
+            if who.size:
+                crowd.assign_route(who, exit_id=e, target=t)
+        if problems:
+            raise ScenarioError(problems)
 
 
 def _schedule(run: BuiltRun) -> None:

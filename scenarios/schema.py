@@ -230,11 +230,15 @@ _CAMERA_KEYS: tuple[str, ...] = (*_CAMERA_REQUIRED, "mount_height_m", "yaw_deg",
 
 
 class InterventionSpec(_Strict):
-    """What a plan adds: extra cameras (``id, x, y`` and optional optics as in the site format).
-    Patrols and named response plans are part of the schema for the optimizer's issue; this
-    version refuses them rather than ignore them."""
+    """What a plan adds: extra cameras (``id, x, y`` and optional optics as in the site format);
+    ``camera_plans``: GeoJSON files written by ``shoumen optimize cameras`` whose cameras are
+    added to the site; ``plans``: evacuation-plan GeoJSON files written by ``shoumen optimize
+    plan`` (building or stair -> exit and assembly point), applied to the crowd evacuation.
+    Paths are relative to the scenario file. Patrols are part of the schema for the optimizer's
+    issue; this version refuses them rather than ignore them."""
 
     cameras: list[dict[str, float | str]] = Field(default_factory=list)
+    camera_plans: list[str] = Field(default_factory=list)
     patrols: list[dict[str, float | str | list[str]]] = Field(default_factory=list)
     plans: list[str] = Field(default_factory=list)
 

@@ -38,12 +38,15 @@ __all__ = [
     "AlarmAcknowledged",
     "AlarmCleared",
     "AlarmRaised",
+    "AlarmStatusChanged",
     "Bottleneck",
     "CellFlooded",
     "DetectorActivated",
+    "DeviceStateChanged",
     "Event",
     "FireSpread",
     "InjectApplied",
+    "PatrolPositionReported",
     "PopulationPlaced",
     "ResponderArrived",
     "RouteBlocked",
@@ -53,6 +56,7 @@ __all__ = [
     "RunFinished",
     "RunStarted",
     "SnapshotTaken",
+    "ZonePeopleCounted",
 ]
 
 #: Every concrete event class by name (filled by ``Event.__init_subclass__``).
@@ -440,6 +444,111 @@ class Bottleneck(Event):
     max_queue: float = 0.0
     wait_person_s: float = 0.0
     passed: float = 0.0
+
+
+
+# --- live operation (mirrored from the live bridge) ----------------------------------------------
+# Each carries the observation's own time ``observed_us`` (UTC microseconds since the Unix epoch)
+# and the live event's id ``event_id``: ``t`` is the tick at which the twin applied it, so a
+# consumer that must not depend on arrival order (a late event, a replay) orders by
+# ``(observed_us, event_id)``.
+
+#: States an alarm of the live alarm lifecycle can be in.
+ALARM_STATES: tuple[str, ...] = ("open", "acknowledged", "resolved")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceStateChanged(Event):
+    """A live device (``device`` id; fills ``subject``) of ``kind`` reported ``state``
+    (``alarm``, ``clear``, ``open``, ``closed``, ``forced``, ``high``, ``normal``, ``crowding``,
+    ...) with an optional reading ``value`` (water level in m, people counted, bpm, ...) and a
+    short ``detail`` (e.g. a checkpoint id), observed at ``observed_us``."""
+
+    subject_field: ClassVar[str | None] = "device"
+
+    device: str = ""
+    kind: str = ""
+    state: str = ""
+    value: float | None = None
+    detail: str = ""
+    observed_us: int = 0
+    event_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZonePeopleCounted(Event):
+    """People counted in management zone ``zone`` (fills ``subject``; ``""`` when the device
+    has none) by ``device``: ``method`` ``camera`` (``count`` people in view now, replacing that
+    camera's previous count) or ``gate`` (``count`` people passed in ``direction`` in/out)."""
+
+    subject_field: ClassVar[str | None] = "zone"
+
+    zone: str = ""
+    device: str = ""
+    method: str = "camera"
+    count: int = 0
+    direction: str = ""
+    observed_us: int = 0
+    event_id: str = ""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_choice(self, "method", ("camera", "gate"))
+        if self.method == "gate":
+            _check_choice(self, "direction", ("in", "out"))
+        if self.count < 0:
+            raise ValueError(f"ZonePeopleCounted.count: expected a count >= 0, got {self.count}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatrolPositionReported(Event):
+    """Patrol ``patrol`` (its tracker id; fills ``subject``) was at local ``x_m``, ``y_m`` (m)
+    or WGS 84 ``lon``, ``lat`` (degrees), on ``level`` when known, ``accuracy_m`` the fix's
+    accuracy, observed at ``observed_us``."""
+
+    subject_field: ClassVar[str | None] = "patrol"
+
+    patrol: str = ""
+    x_m: float | None = None
+    y_m: float | None = None
+    lon: float | None = None
+    lat: float | None = None
+    level: int | None = None
+    accuracy_m: float | None = None
+    observed_us: int = 0
+    event_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmStatusChanged(Event):
+    """An alarm of the live alarm lifecycle (``alarm_id``, fills ``subject``) is now in
+    ``state`` (open, acknowledged, resolved) at escalation ``level`` with ``severity``; the
+    other fields copy the alarm (where it is, when raised and last seen in UTC microseconds, how
+    many triggers were folded into it, who acknowledged / resolved it)."""
+
+    subject_field: ClassVar[str | None] = "alarm_id"
+
+    alarm_id: str = ""
+    rule: str = ""
+    state: str = "open"
+    severity: str = "red"
+    level: str = ""
+    title: str = ""
+    device: str | None = None
+    building: str | None = None
+    storey: int | None = None
+    unit: str | None = None
+    zone: str | None = None
+    raised_us: int = 0
+    last_seen_us: int = 0
+    count: int = 1
+    acknowledged_by: str | None = None
+    resolved_by: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_choice(self, "state", ALARM_STATES)
+        _check_choice(self, "severity", ALARM_SEVERITIES)
 
 
 EVENT_TYPES["Event"] = Event
