@@ -7,12 +7,14 @@ store in :mod:`live_bridge.store`; the device registry in :mod:`live_bridge.regi
 alarm lifecycle, rules and audit in :mod:`live_bridge.alarms` / :mod:`live_bridge.rules` with the
 resident register in :mod:`live_bridge.residents`; inbound paths: MQTT (:mod:`live_bridge.mqtt_in`),
 HTTP (:mod:`live_bridge.http_in`, imported where the server is built: it loads FastAPI) and file
-replay (:mod:`live_bridge.replay`).
+replay (:mod:`live_bridge.replay`); the mirror into the live twin (:mod:`live_bridge.mirror`), served by
+:mod:`twin.server`.
 """
 
 from live_bridge.alarms import PERMISSIONS, ROLES, Alarm, AlarmCenter, AlarmStateError, AuditEntry, Notification
 
 from live_bridge.frigate import from_frigate, redact_frigate_payload
+from live_bridge.mirror import DEVICE_STATES, LiveRecorder, LiveState, Mirror, MirroringStore, alarm_event, translate
 from live_bridge.mqtt_in import EVENT_TOPIC, MqttIngestError, MqttSubscriber
 from live_bridge.registry import (
     EVENT_SOURCE_KINDS,
@@ -63,6 +65,7 @@ from live_bridge.vocabulary import (
 )
 
 __all__ = [
+    "DEVICE_STATES", "LiveRecorder", "LiveState", "Mirror", "MirroringStore", "alarm_event", "translate",
     "EVENT_TOPIC", "MqttIngestError", "MqttSubscriber", "MqttTarget", "ReplayError", "ReplayProgress", "ReplayResult",
     "replay_file",
     "LEVELS", "PERMISSIONS", "ROLES", "SEVERITIES", "SEVERITY_RANK",

@@ -335,6 +335,36 @@ def _cmd_site_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from twin.server import serve_main
+
+    try:
+        serve_main(site=args.site, host=args.host, port=args.port, store_path=args.store, mqtt_host=args.mqtt_host,
+                   mqtt_port=args.mqtt_port, mqtt=not args.no_mqtt, require_mqtt=args.require_mqtt)
+    except (ValueError, FileNotFoundError) as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from live_bridge.replay import MqttTarget, ReplayError, replay_file
+
+    src = Path(args.file)
+    if not src.is_file():
+        return _fail(f"{src}: file not found")
+    speed = None if args.speed == 0 else args.speed
+    target = MqttTarget(host=args.mqtt_host, port=args.mqtt_port)
+    console = _console()
+    try:
+        res = replay_file(src, mqtt=target, speed=speed,
+                          progress=lambda p: console.print(f"replayed {p.done}/{p.total} lines", end="\r"))
+    except (ReplayError, ValueError, OSError) as exc:
+        return _fail(str(exc))
+    console.print(f"replayed {res.lines} lines ({res.events} events) from {src} to mqtt://{args.mqtt_host}:"
+                  f"{args.mqtt_port} in {res.wall_s:.1f} s")
+    return 0
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     from viz.scene3d import render_scene
 
@@ -493,6 +523,37 @@ def build_parser() -> argparse.ArgumentParser:
                      help="terrain for flood runs: an ESRI ASCII grid (.asc) or GeoTIFF (.tif) in the site's projected "
                           "CRS covering its boundary")
     imp.set_defaults(func=_cmd_site_import)
+
+    sv = sub.add_parser("serve", formatter_class=fmt, help="run the live twin service (HTTP + MQTT ingest, alarms, forecast)",
+                        description="Run a real-time twin of a site fed by the live bridge: MQTT (QoS 1, acknowledged "
+                                    "after the event is stored) and HTTP ingest into a durable SQLite event store, the "
+                                    "device registry, the alarm centre, the mirror into the twin, and an API: GET /state, "
+                                    "/alarms, /events; POST /alarms/{id}/ack|resolve, /forecast. Tokens and keys come "
+                                    "from SHOUMEN_TOKENS ('token=user:role,...') and SHOUMEN_API_KEYS; the store from "
+                                    "SHOUMEN_LIVE_DB or --store.",
+                        epilog="examples:\n  SHOUMEN_API_KEYS=device-key-0123456789 SHOUMEN_TOKENS=op-token-0123456789=ann:operator "
+                               "\\\n    shoumen serve --port 8080\n"
+                               "  shoumen replay events.jsonl --speed 10     (in another shell: feed it a recorded day)")
+    sv.add_argument("--site", default="sample", help="'sample' (default) or a site file")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sv.add_argument("--port", type=int, default=8080, help="HTTP port (default 8080)")
+    sv.add_argument("--store", default=None, help="the SQLite event store (default: SHOUMEN_LIVE_DB or shoumen-live.sqlite)")
+    sv.add_argument("--mqtt-host", default=None, help="MQTT broker host (default: SHOUMEN_MQTT_HOST or 127.0.0.1)")
+    sv.add_argument("--mqtt-port", type=int, default=None, help="MQTT broker port (default: SHOUMEN_MQTT_PORT or 1883)")
+    sv.add_argument("--no-mqtt", action="store_true", help="HTTP ingest only")
+    sv.add_argument("--require-mqtt", action="store_true", help="fail if the broker cannot be reached")
+    sv.set_defaults(func=_cmd_serve)
+
+    rp = sub.add_parser("replay", formatter_class=fmt, help="replay a JSON Lines event file to the MQTT broker",
+                        description="Publish a recorded JSON Lines file of CloudEvents (or Frigate lines with a topic) "
+                                    "to the broker at real speed, faster (--speed 10) or as fast as possible (--speed 0), "
+                                    "keeping the events' time spacing; the whole file is checked first.",
+                        epilog="example:\n  shoumen replay events.jsonl --speed 10 --mqtt-port 1883")
+    rp.add_argument("file", help="the .jsonl file")
+    rp.add_argument("--speed", type=float, default=1.0, help="1 = real time, 10 = ten times faster, 0 = as fast as possible")
+    rp.add_argument("--mqtt-host", default="127.0.0.1", help="broker host (default 127.0.0.1)")
+    rp.add_argument("--mqtt-port", type=int, default=1883, help="broker port (default 1883)")
+    rp.set_defaults(func=_cmd_replay)
 
     rd = sub.add_parser("render", formatter_class=fmt, help="render a site's 3D scene to PNG",
                         description="Render the site off-screen: terrain, extruded buildings with storey lines, "

@@ -108,7 +108,8 @@ def test_every_library_scenario_runs(tmp_path: Path) -> None:
 def test_help_teaches_with_examples(tmp_path: Path) -> None:
     top = shoumen("--help", cwd=tmp_path)
     assert top.returncode == 0 and "examples:" in top.stdout and "shoumen demo" in top.stdout
-    for cmd in (["demo"], ["run"], ["site", "show"], ["site", "validate"], ["site", "import"], ["render"]):
+    for cmd in (["demo"], ["run"], ["site", "show"], ["site", "validate"], ["site", "import"], ["render"],
+                ["serve"], ["replay"], ["optimize", "cameras"]):
         proc = shoumen(*cmd, "--help", cwd=tmp_path)
         assert proc.returncode == 0 and "example" in proc.stdout, cmd
 
