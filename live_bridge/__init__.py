@@ -45,6 +45,8 @@ from live_bridge.rules import (
 )
 from live_bridge.settings import LiveBridgeSettings
 from live_bridge.store import (
+    DEFAULT_IDENTITY_RETENTION_DAYS,
+    IDENTITY_EVENT_TYPES,
     AppendResult,
     AppendStatus,
     DeadLetter,
@@ -65,6 +67,7 @@ from live_bridge.vocabulary import (
 )
 
 __all__ = [
+    "DEFAULT_IDENTITY_RETENTION_DAYS", "IDENTITY_EVENT_TYPES",
     "DEVICE_STATES", "LiveRecorder", "LiveState", "Mirror", "MirroringStore", "alarm_event", "translate",
     "EVENT_TOPIC", "MqttIngestError", "MqttSubscriber", "MqttTarget", "ReplayError", "ReplayProgress", "ReplayResult",
     "replay_file",

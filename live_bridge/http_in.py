@@ -28,6 +28,9 @@ Answers:
 * **401** without a valid ``X-API-Key`` (keys from ``SHOUMEN_API_KEYS``; compared in constant
   time with :func:`hmac.compare_digest`, every key checked). :func:`create_app` refuses to build
   an app with no keys: an open ingest endpoint would let anyone raise alarms.
+* **429** when one API key sends more than ``rate_per_key_s`` requests per second on average
+  (token bucket per key, ``rate_burst`` requests of burst; ``Retry-After`` says when to retry;
+  nothing was stored). ``rate_per_key_s=None`` turns the limit off.
 * **503** when the store is closed or does not commit within ``commit_timeout_s`` (nothing was
   acknowledged: retry; ids make retries idempotent).
 
@@ -39,6 +42,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Sequence
 from urllib.parse import unquote
@@ -84,24 +89,53 @@ def _results(res: Sequence[AppendResult]) -> dict[str, Any]:
 
 def create_app(store: EventStore, registry: DeviceRegistry | None, settings: LiveBridgeSettings, *,
                max_body_bytes: int = 8 * 1024 * 1024, max_batch: int = 5000,
-               commit_timeout_s: float = 30.0) -> FastAPI:
+               commit_timeout_s: float = 30.0, rate_per_key_s: float | None = 500.0,
+               rate_burst: int = 1000) -> FastAPI:
     """The ingest app over ``store``. ``registry``, when given, must be the store's check
-    (ValueError otherwise); API keys come from ``settings.api_keys`` (ValueError when none)."""
+    (ValueError otherwise); API keys come from ``settings.api_keys`` (ValueError when none).
+    ``max_body_bytes`` bounds a request body (413), ``rate_per_key_s`` / ``rate_burst`` the
+    requests per second of one key (429; None: no limit)."""
     require_device_check(store, registry, where="create_app")
+    if max_body_bytes < 1:
+        raise ValueError(f"max_body_bytes: expected an integer >= 1, got {max_body_bytes!r}")
+    if rate_per_key_s is not None and not rate_per_key_s > 0:
+        raise ValueError(f"rate_per_key_s: expected a number of requests/s > 0 or None, got {rate_per_key_s!r}")
+    if rate_burst < 1:
+        raise ValueError(f"rate_burst: expected an integer >= 1, got {rate_burst!r}")
     keys = tuple(k.encode("utf-8") for k in settings.api_keys)
     if not keys:
         raise ValueError("create_app: no API keys; set SHOUMEN_API_KEYS (comma-separated keys of 16+ characters)")
     app = FastAPI(title="Shoumen live-bridge ingest", version="1.0")
 
-    def authorised(request: Request) -> bool:
+    def authorised(request: Request) -> int | None:
+        """Index of the matching key, or None."""
         given = request.headers.get(API_KEY_HEADER)
         if given is None:
-            return False
+            return None
         g = given.encode("utf-8", errors="replace")
-        ok = False
-        for k in keys:  # no early exit: the time does not depend on which key matched
-            ok |= hmac.compare_digest(g, k)
-        return ok
+        found: int | None = None
+        for i, k in enumerate(keys):  # no early exit: the time does not depend on which key matched
+            if hmac.compare_digest(g, k):
+                found = i
+        return found
+
+    # token bucket per key index: [tokens, last refill (monotonic s)]
+    buckets = [[float(rate_burst), time.monotonic()] for _ in keys]
+    bucket_lock = threading.Lock()
+
+    def throttled(i: int) -> float | None:
+        """None when key ``i`` may send a request now (a token is taken), else seconds to wait."""
+        if rate_per_key_s is None:
+            return None
+        with bucket_lock:
+            b = buckets[i]
+            now = time.monotonic()
+            b[0] = min(float(rate_burst), b[0] + (now - b[1]) * rate_per_key_s)
+            b[1] = now
+            if b[0] >= 1.0:
+                b[0] -= 1.0
+                return None
+            return (1.0 - b[0]) / rate_per_key_s
 
     async def body_of(request: Request) -> bytes:
         declared = request.headers.get("content-length")
@@ -127,9 +161,15 @@ def create_app(store: EventStore, registry: DeviceRegistry | None, settings: Liv
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> JSONResponse:
-            if not authorised(request):
+            i = authorised(request)
+            if i is None:
                 return JSONResponse({"detail": f"missing or wrong API key (header {API_KEY_HEADER})"},
                                     status_code=401, headers={"WWW-Authenticate": "ApiKey"})
+            wait = throttled(i)
+            if wait is not None:
+                return JSONResponse({"detail": f"rate limit of {rate_per_key_s:g} requests/s for this API key "
+                                               f"exceeded; nothing was stored, retry later"},
+                                    status_code=429, headers={"Retry-After": str(max(1, int(wait + 0.999)))})
             try:
                 return await handler(request)
             except _HttpError as e:
@@ -192,8 +232,19 @@ def create_app(store: EventStore, registry: DeviceRegistry | None, settings: Liv
             raise EventError(problems, source="POST /events:batch")
         return await commit(events)
 
-    app.add_api_route("/events", guarded(post_event), methods=["POST"], status_code=202)
-    app.add_api_route("/events:batch", guarded(post_batch), methods=["POST"], status_code=202)
+    # request bodies are read by hand (structured/binary modes); these document them in OpenAPI
+    ce_schema = {"type": "object", "required": ["specversion", "id", "source", "type", "subject", "time"],
+                 "properties": {"specversion": {"type": "string", "enum": ["1.0"]}, "id": {"type": "string"},
+                                "source": {"type": "string"}, "type": {"type": "string"},
+                                "subject": {"type": "string"}, "time": {"type": "string", "format": "date-time"},
+                                "datacontenttype": {"type": "string"}, "data": {"type": "object"}}}
+    one = {"requestBody": {"required": True, "content": {"application/cloudevents+json": {"schema": ce_schema},
+                                                         "application/json": {"schema": ce_schema}}}}
+    many = {"type": "array", "items": ce_schema, "minItems": 1}
+    batch = {"requestBody": {"required": True, "content": {"application/cloudevents-batch+json": {"schema": many},
+                                                           "application/json": {"schema": many}}}}
+    app.add_api_route("/events", guarded(post_event), methods=["POST"], status_code=202, openapi_extra=one)
+    app.add_api_route("/events:batch", guarded(post_batch), methods=["POST"], status_code=202, openapi_extra=batch)
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:

@@ -157,8 +157,12 @@ class MqttSubscriber:
     @classmethod
     def from_settings(cls, store: EventStore, settings: LiveBridgeSettings, *,
                       registry: DeviceRegistry | None = None, **options: Any) -> "MqttSubscriber":
-        """A subscriber with host, port, client id and plate key taken from ``settings``."""
+        """A subscriber with host, port, client id, MQTT account and plate key taken from
+        ``settings``."""
         hasher = settings.plate_hasher() if settings.plate_key is not None else None
+        if settings.mqtt_username is not None:
+            options.setdefault("username", settings.mqtt_username)
+            options.setdefault("password", settings.mqtt_password)
         return cls(store, registry=registry, host=settings.mqtt_host, port=settings.mqtt_port,
                    client_id=settings.mqtt_client_id, hasher=hasher, **options)
 

@@ -11,6 +11,12 @@
 ``SHOUMEN_MQTT_PORT``        MQTT broker port (default 1883)
 ``SHOUMEN_MQTT_CLIENT_ID``   the subscriber's fixed client id, which names its persistent session
                              (default ``shoumen-live-bridge``)
+``SHOUMEN_MQTT_USERNAME``    the bridge's MQTT account (default: none, anonymous); see
+                             deploy/mosquitto/ for the broker's accounts and topic ACL
+``SHOUMEN_MQTT_PASSWORD``    its password (kept out of ``repr``)
+``SHOUMEN_IDENTITY_RETENTION_DAYS``  days person-identity events (plate reads) and dead letters
+                             are kept before ``SqliteEventStore.purge_older_than`` deletes them
+                             (default 30)
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ class LiveBridgeSettings:
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_client_id: str = "shoumen-live-bridge"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = field(default=None, repr=False)
+    identity_retention_days: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "LiveBridgeSettings":
@@ -65,11 +74,21 @@ class LiveBridgeSettings:
             raise ValueError(f"SHOUMEN_MQTT_PORT: expected a port number, got {env['SHOUMEN_MQTT_PORT']!r}") from None
         if not 0 < port < 65536:
             raise ValueError(f"SHOUMEN_MQTT_PORT: expected a port number 1..65535, got {port}")
+        try:
+            retention = float(env.get("SHOUMEN_IDENTITY_RETENTION_DAYS", "30"))
+        except ValueError:
+            raise ValueError(f"SHOUMEN_IDENTITY_RETENTION_DAYS: expected a number of days, got "
+                             f"{env['SHOUMEN_IDENTITY_RETENTION_DAYS']!r}") from None
+        if not retention >= 0:
+            raise ValueError(f"SHOUMEN_IDENTITY_RETENTION_DAYS: expected a number >= 0, got {retention}")
         return cls(db_path=env.get("SHOUMEN_LIVE_DB", cls.db_path), lateness_s=lateness,
                    plate_key=key, plate_key_id=env.get("SHOUMEN_PLATE_KEY_ID", "k1") or "k1",
                    api_keys=api_keys, mqtt_host=env.get("SHOUMEN_MQTT_HOST", "127.0.0.1") or "127.0.0.1",
                    mqtt_port=port,
-                   mqtt_client_id=env.get("SHOUMEN_MQTT_CLIENT_ID", "shoumen-live-bridge") or "shoumen-live-bridge")
+                   mqtt_client_id=env.get("SHOUMEN_MQTT_CLIENT_ID", "shoumen-live-bridge") or "shoumen-live-bridge",
+                   mqtt_username=env.get("SHOUMEN_MQTT_USERNAME") or None,
+                   mqtt_password=env.get("SHOUMEN_MQTT_PASSWORD") or None,
+                   identity_retention_days=retention)
 
     def plate_hasher(self) -> PlateHasher:
         """The plate hasher for these settings; ValueError if no key is set."""

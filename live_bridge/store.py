@@ -28,6 +28,13 @@ SqliteEventStore
   unknown device, wrong kind) and raw payloads that failed validation (:meth:`dead_letter`)
   go to the ``dead_letters`` table with the reason and source, committed like events and
   counted (``rejected``, ``dead_letters``).
+* **Retention** (:meth:`SqliteEventStore.purge_older_than`). Events that identify a person
+  (:data:`IDENTITY_EVENT_TYPES`: licence-plate reads, which carry a plate HMAC) and dead letters
+  (raw payloads may hold personal data) are deleted once older than the retention period
+  (``SHOUMEN_IDENTITY_RETENTION_DAYS``, default :data:`DEFAULT_IDENTITY_RETENTION_DAYS` = 30 days,
+  :class:`~live_bridge.settings.LiveBridgeSettings`); events are aged by event time, dead
+  letters by arrival time. Other events are operational records and are kept. A purged plate
+  event no longer contributes to :meth:`LiveState.rebuild`.
 * **Counters** live in the ``counters`` table, updated in the same transaction as the events
   they count: ``received``, ``accepted``, ``duplicate``, ``late``, ``rejected``,
   ``dead_letters``, ``commits``.
@@ -56,6 +63,8 @@ from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
 from live_bridge.vocabulary import LiveEvent, parse_event
 
 __all__ = [
+    "DEFAULT_IDENTITY_RETENTION_DAYS",
+    "IDENTITY_EVENT_TYPES",
     "AppendResult",
     "AppendStatus",
     "DeadLetter",
@@ -64,6 +73,12 @@ __all__ = [
     "StoreClosedError",
     "StoredEvent",
 ]
+
+#: Event types that identify a person (plate HMACs; face-recognition tokens would join them):
+#: deleted by :meth:`SqliteEventStore.purge_older_than` after the retention period.
+IDENTITY_EVENT_TYPES: tuple[str, ...] = ("cn.shoumen.camera.licence_plate",)
+#: Default retention of person-identity events and dead letters, days.
+DEFAULT_IDENTITY_RETENTION_DAYS = 30.0
 
 COUNTERS = ("received", "accepted", "duplicate", "late", "rejected", "dead_letters", "commits")
 
@@ -220,12 +235,13 @@ def open_connection(path: str | Path, *, synchronous: str = "FULL") -> sqlite3.C
 
 
 class _Job:
-    __slots__ = ("kind", "items", "future")
+    __slots__ = ("kind", "items", "future", "purged")
 
     def __init__(self, kind: str, items: list[Any]) -> None:
-        self.kind = kind  # "events" or "dead"
+        self.kind = kind  # "events", "dead" or "purge"
         self.items = items
         self.future: Future[list[AppendResult]] = Future()
+        self.purged: dict[str, int] = {}
 
 
 _STOP = object()
@@ -290,6 +306,21 @@ class SqliteEventStore(EventStore):
         if not reason:
             raise ValueError("dead_letter: 'reason' must say why the payload was refused")
         self._submit(_Job("dead", [(_raw_text(raw), str(reason), str(source))]), timeout)
+
+    def purge_older_than(self, days: float = DEFAULT_IDENTITY_RETENTION_DAYS, *, now: datetime | None = None,
+                         types: Sequence[str] = IDENTITY_EVENT_TYPES, dead_letters: bool = True,
+                         timeout: float | None = None) -> dict[str, int]:
+        """Delete the events of ``types`` (default: person-identity events) whose event time is
+        more than ``days`` before ``now`` (default: the wall clock, UTC), and with
+        ``dead_letters`` the dead letters that arrived before then; one transaction through the
+        writer. Returns ``{"events": n, "dead_letters": m}`` deleted."""
+        if isinstance(days, bool) or not isinstance(days, (int, float)) or not days >= 0:
+            raise ValueError(f"purge_older_than: days must be a number >= 0, got {days!r}")
+        ref = datetime.now(timezone.utc) if now is None else now
+        cutoff = _to_us(ref) - int(round(days * 86_400e6))
+        job = _Job("purge", [(cutoff, tuple(str(t) for t in types), bool(dead_letters))])
+        self._submit(job, timeout)
+        return dict(job.purged)
 
     def iter_events(self, *, since: datetime | None = None,
                     order: Literal["event_time", "arrival"] = "event_time") -> Iterator[StoredEvent]:
@@ -385,6 +416,15 @@ class SqliteEventStore(EventStore):
             now = _now_us()
             for job in batch:
                 res: list[AppendResult] = []
+                if job.kind == "purge":
+                    cutoff, types, dead = job.items[0]
+                    marks = ",".join("?" * len(types))
+                    n_ev = con.execute(f"DELETE FROM events WHERE time_us < ? AND type IN ({marks})",
+                                       (cutoff, *types)).rowcount if types else 0
+                    n_dl = con.execute("DELETE FROM dead_letters WHERE arrival_us < ?", (cutoff,)).rowcount if dead else 0
+                    job.purged = {"events": int(n_ev), "dead_letters": int(n_dl)}
+                    results.append(res)
+                    continue
                 if job.kind == "dead":
                     con.executemany("INSERT INTO dead_letters (arrival_us, source, reason, raw) VALUES (?, ?, ?, ?)",
                                     [(now, s, r, raw) for raw, r, s in job.items])

@@ -31,6 +31,7 @@ import numpy as np
 __all__ = [
     "ALARM_LEVELS",
     "ALARM_SEVERITIES",
+    "ALARM_STATES",
     "EVENT_TYPES",
     "AgentEvacuated",
     "AgentsArrived",
