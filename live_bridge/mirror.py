@@ -215,6 +215,7 @@ class LiveState(BaseComponent):
         if capacity < 1:
             raise ValueError(f"LiveState: capacity must be >= 1, got {capacity!r}")
         self._lock = threading.RLock()
+        self._listeners: list[Callable[[Event], None]] = []
         self._reset(capacity)
 
     def _reset(self, capacity: int) -> None:
@@ -239,10 +240,23 @@ class LiveState(BaseComponent):
         self.applied = 0
 
     # --- twin component ---------------------------------------------------------------------
+    def add_listener(self, fn: Callable[[Event], None]) -> None:
+        """Call ``fn(event)`` after each mirrored event is applied in :meth:`on_event` (not in
+        :meth:`rebuild`), in the twin's thread while the state's lock is held -- so ``fn`` may read
+        this state (:meth:`device`, ...) as the event left it, and a reader that takes
+        :meth:`snapshot` sees either the state before ``fn`` ran or after. ``fn`` must be quick;
+        an exception in it is logged, never raised. (The operator page's change stream uses it.)"""
+        self._listeners.append(fn)
+
     def on_event(self, event: Event) -> None:
         if isinstance(event, (DeviceStateChanged, ZonePeopleCounted, PatrolPositionReported, AlarmStatusChanged)):
             with self._lock:
                 self.apply(event)
+                for fn in self._listeners:
+                    try:
+                        fn(event)
+                    except Exception:
+                        log.exception("LiveState listener %r failed on %s", fn, type(event).__name__)
 
     def apply(self, event: Event) -> None:
         """Apply one mirrored twin event (``on_event`` calls this; rebuild too)."""

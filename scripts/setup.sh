@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: EGL/Mesa for off-screen 3D rendering (pyvista/VTK); a CJK font for
-# Chinese names in plots; the Mosquitto MQTT broker (live bridge and its tests).
-DEB_PKGS=(libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 libxrender1 fonts-wqy-microhei mosquitto)
+# Chinese names in plots; the Mosquitto MQTT broker (live bridge and its tests); Chromium for
+# the operator page's browser tests (Playwright drives it; no browser is downloaded).
+DEB_PKGS=(libegl1 libgl1 libgl1-mesa-dri libglx-mesa0 libxrender1 fonts-wqy-microhei mosquitto chromium)
 missing=()
 for p in "${DEB_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,7 +29,28 @@ Endpoints (JSON):
 ``GET  /events?since=&limit=``        stored events with event time >= ``since`` (RFC 3339)
 ``POST /forecast``                    "what happens next" (below); 201 with the result
 ``GET  /forecast/{id}``               a forecast made earlier (kept in memory)
+``GET  /me``                          the caller's user and role
+``GET  /site.geojson``                the site plan for the operator's map (:func:`site_geojson`)
+``GET  /stream``                      Server-Sent Events: the live state, then its changes
+                                      (below)
+``GET  /``, ``GET /static/...``       the operator page (``viz/web/``; no token needed to load
+                                      it, every request it makes carries the token)
 ====================================  =====================================================
+
+Change stream (``GET /stream``, ``text/event-stream``). Every change the mirror applies to the
+live state (:meth:`LiveState.add_listener`: device state changes with the event that caused
+them, alarms raised / folded / escalated / acknowledged / resolved, people counts per zone,
+patrol positions) is appended to a bounded in-memory :class:`ChangeLog` (``stream_log_size``
+entries) under an integer id that only grows (it starts at the service's start time in UTC
+microseconds, so ids after a restart are larger than any before). A new connection gets a
+``snapshot`` event (the live state, :meth:`LiveState.snapshot`, taken atomically with the log
+id it reflects), then ``device``, ``alarm``, ``zone`` and ``patrol`` events. A reconnect that
+sends ``Last-Event-ID`` (header, or ``?last_event_id=`` for clients that cannot set headers)
+gets every change after that id, nothing missed and no snapshot -- unless the id is older than
+the log keeps (or from the future), then a fresh ``snapshot`` (``"resync": true``) replaces the
+client's state. A comment line is sent every 15 s to keep proxies from closing an idle
+stream. Latency: a change is applied at the twin's next tick boundary (``dt``, 0.5 s by
+default), then pushed at once.
 
 Authentication (kept simple). Each request carries a token as ``Authorization: Bearer <token>``
 or ``X-API-Key: <token>``. ``tokens`` maps a token to ``(user, role)``, role one of
@@ -58,15 +79,19 @@ route has left if the live detector fired when the model's did).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import importlib.util
 import itertools
+import json
 import logging
 import math
 import os
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -74,17 +99,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
-from geometry.site import Site
+from geometry.site import DeviceKind, Site
 from live_bridge.alarms import ROLES, Alarm, AlarmCenter, AlarmStateError
 from live_bridge.mirror import LiveRecorder, LiveState, Mirror, MirroringStore
 from live_bridge.registry import DeviceRegistry
 from live_bridge.settings import LiveBridgeSettings
 from live_bridge.store import SqliteEventStore
 from twin.core import Twin
+from twin.events import AlarmStatusChanged, DeviceStateChanged, Event, PatrolPositionReported, ZonePeopleCounted
 
-__all__ = ["DEVICE_ROLE", "ForecastRequest", "LiveServer", "Principal", "create_server", "parse_tokens", "serve_main"]
+__all__ = ["DEVICE_ROLE", "ChangeLog", "ForecastRequest", "LiveServer", "Principal", "create_server", "live_type",
+           "parse_tokens", "serve_main", "site_geojson"]
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +150,165 @@ def parse_tokens(text: str, *, source: str = "SHOUMEN_TOKENS") -> dict[str, Prin
     return out
 
 
+#: the live event type (without ``cn.shoumen.``) that set a device to a state (the inverse of
+#: :func:`live_bridge.mirror.translate`'s state words; ``fall`` depends on the device kind)
+_STATE_TYPE: dict[str, str] = {
+    "alarm": "smoke.alarm", "clear": "smoke.clear", "open": "door.open", "closed": "door.close",
+    "forced": "door.forced", "high": "water.level", "normal": "water.level", "displaced": "manhole.displacement",
+    "seated": "manhole.displacement", "pressed": "button.pressed", "sos": "wristband.sos",
+    "fall": "wristband.fall", "heart_rate_high": "wristband.heart_rate", "heart_rate_low": "wristband.heart_rate",
+    "no_activity": "wristband.no_activity", "loitering": "camera.loitering", "intrusion": "camera.intrusion",
+    "crowding": "camera.crowding", "thrown_object": "camera.thrown_object", "plate_in": "camera.licence_plate",
+    "plate_out": "camera.licence_plate", "plate": "camera.licence_plate", "position": "patrol.position",
+    "checkpoint": "patrol.checkpoint", "hazard_report": "grid.hazard_report", "passage_in": "gate.passage",
+    "passage_out": "gate.passage",
+}
+
+
+def live_type(kind: str, state: str) -> str:
+    """The CloudEvents type (``cn.shoumen.smoke.alarm``) of the live event that set a device of
+    ``kind`` to ``state``; ValueError for a state no live event sets."""
+    t = _STATE_TYPE.get(state)
+    if t is None:
+        raise ValueError(f"live_type: no live event sets a device to state {state!r}")
+    if state == "fall" and kind == "camera":
+        t = "camera.fall"
+    return "cn.shoumen." + t
+
+
+class ChangeLog:
+    """A bounded in-memory log of live-state changes for ``GET /stream`` (module docstring).
+
+    Each entry is ``(id, name, data)``: an integer id one larger than the previous entry's, the
+    SSE event name and its JSON text. The first id is ``first_id`` + 1 (default: now in UTC
+    microseconds, so ids grow across restarts). Only the newest ``capacity`` entries are kept.
+    :meth:`append` is thread-safe and wakes the asyncio waiters registered by :meth:`subscribe`
+    (each on its own event loop)."""
+
+    def __init__(self, *, capacity: int = 10_000, first_id: int | None = None) -> None:
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"ChangeLog: capacity must be an integer >= 1, got {capacity!r}")
+        self.capacity = capacity
+        self._items: deque[tuple[int, str, str]] = deque(maxlen=capacity)
+        self._last = int(time.time() * 1e6) if first_id is None else int(first_id)
+        self._lock = threading.Lock()
+        self._waiters: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest entry (the starting id while empty)."""
+        return self._last
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def append(self, name: str, data: Mapping[str, Any]) -> int:
+        """Add one change (``data`` JSON-able); returns its id."""
+        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+        with self._lock:
+            self._last += 1
+            self._items.append((self._last, name, text))
+            eid = self._last
+            waiters = list(self._waiters.items())
+        for ev, loop in waiters:
+            try:
+                loop.call_soon_threadsafe(ev.set)
+            except RuntimeError:  # that loop is closed: its stream is gone
+                self.unsubscribe(ev)
+        return eid
+
+    def since(self, last_id: int) -> list[tuple[int, str, str]] | None:
+        """The entries after ``last_id``, oldest first; None when the log cannot tell (``last_id``
+        older than the oldest entry kept, or newer than the newest): the caller must resync."""
+        with self._lock:
+            oldest = self._items[0][0] if self._items else self._last + 1
+            if last_id < oldest - 1 or last_id > self._last:
+                return None
+            if last_id == self._last:
+                return []
+            skip = last_id - oldest + 1  # ids are consecutive in the deque
+            return list(itertools.islice(self._items, skip, None))
+
+    def subscribe(self) -> asyncio.Event:
+        """An :class:`asyncio.Event` of the running loop, set at each :meth:`append`."""
+        ev = asyncio.Event()
+        with self._lock:
+            self._waiters[ev] = asyncio.get_running_loop()
+        return ev
+
+    def unsubscribe(self, ev: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters.pop(ev, None)
+
+
+def _sse(name: str, eid: int | None, data: str) -> str:
+    head = f"id: {eid}\n" if eid is not None else ""
+    return f"{head}event: {name}\ndata: {data}\n\n"
+
+
+def _coords(geom: Any, nd: int = 2) -> Any:
+    return [[round(float(x), nd), round(float(y), nd)] for x, y, *_ in geom.coords]
+
+
+def _polygon(poly: Any) -> dict[str, Any]:
+    return {"type": "Polygon", "coordinates": [_coords(poly.exterior)] + [_coords(r) for r in poly.interiors]}
+
+
+def _point(p: Any) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [round(float(p.x), 2), round(float(p.y), 2)]}
+
+
+def site_geojson(site: Site) -> dict[str, Any]:
+    """The site plan as a GeoJSON FeatureCollection in the site's own metric CRS (x east, y
+    north, m; named in the non-standard top-level ``crs`` member, as GeoJSON 2008 did) for the
+    operator page's map. Each feature's ``layer`` property says what it is: ``boundary``,
+    ``open_space`` (kind, capacity, assembly_point), ``way`` (kind, width_m; the centre line),
+    ``grid`` (management grid: worker, buildings), ``building`` (use, storeys, basement_levels,
+    households_per_storey, storey_height_m, levels, underground), ``gate`` (kind, access),
+    ``device`` (kind, building, level, unit; cameras also yaw_deg, fov_deg, range_m) and
+    ``camera_cone`` (the camera's ground view cone, a polygon). ``bounds`` is the boundary's
+    [xmin, ymin, xmax, ymax]."""
+    feats: list[dict[str, Any]] = []
+
+    def add(layer: str, fid: str, geom: dict[str, Any], **props: Any) -> None:
+        feats.append({"type": "Feature", "id": fid, "geometry": geom, "properties": {"layer": layer, **props}})
+
+    add("boundary", "boundary", _polygon(site.boundary), name=site.name)
+    for o in site.open_spaces:
+        add("open_space", o.id, _polygon(o.polygon), kind=o.kind, capacity=o.capacity,
+            assembly_point=o.assembly_point, name=o.name)
+    for w in site.ways:
+        add("way", w.id, {"type": "LineString", "coordinates": _coords(w.line)}, kind=w.kind,
+            width_m=float(w.width_m), name=w.name)
+    for g in site.grids:
+        add("grid", g.id, _polygon(g.polygon), worker=g.worker, buildings=list(g.buildings))
+    for b in site.buildings:
+        add("building", b.id, _polygon(b.footprint), name=b.name, use=b.use.value, storeys=b.storeys,
+            basement_levels=b.basement_levels, households_per_storey=b.households_per_storey,
+            storey_height_m=float(b.storey_height_m), levels=list(b.levels),
+            underground=b.storeys == 0)
+    for g in site.gates:
+        add("gate", g.id, _point(g.position), kind=g.kind, access=g.access, width_m=float(g.width_m), name=g.name)
+    for d in site.devices:
+        props: dict[str, Any] = {"kind": d.kind.value, "building": d.building, "level": d.level, "unit": d.unit}
+        if d.kind == DeviceKind.CAMERA and d.camera is not None:
+            c = d.camera
+            props.update(yaw_deg=float(c.yaw_deg), fov_deg=float(c.fov_deg), range_m=float(c.range_m))
+            add("camera_cone", f"{d.id}#cone", _polygon(c.cone(d.position, segments=8)), device=d.id)
+        add("device", d.id, _point(d.position), **props)
+    x0, y0, x1, y1 = site.boundary.bounds
+    return {"type": "FeatureCollection", "name": site.name, "crs": site.crs or "LOCAL",
+            "bounds": [round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)], "features": feats}
+
+
+def _web_dir() -> Path:
+    """``viz/web`` (the operator page's files), found without importing :mod:`viz`."""
+    spec = importlib.util.find_spec("viz")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the viz package (the operator page's files) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "web"
+
+
 class ForecastRequest(BaseModel):
     """Body of ``POST /forecast``. Give ``unit`` (a dwelling unit id such as ``B03-L07-U05``)
     or ``alarm_id``, or neither to use the detector longest in alarm in the live state."""
@@ -142,7 +330,8 @@ class LiveServer:
     lifespan starts and stops the twin (or call :meth:`start` / :meth:`close`)."""
 
     def __init__(self, site: Site, site_ref: dict[str, Any], *, store_path: Path, settings: LiveBridgeSettings,
-                 tokens: Mapping[str, Principal], realtime: bool, dt: float, alarm_tick_s: float) -> None:
+                 tokens: Mapping[str, Principal], realtime: bool, dt: float, alarm_tick_s: float,
+                 stream_log_size: int = 10_000) -> None:
         self.site = site
         self.site_ref = site_ref
         self.settings = settings
@@ -159,6 +348,9 @@ class LiveServer:
         self.twin.add(self.live)
         self.store = MirroringStore(self.raw_store, self.mirror)
         self.rebuilt_events = self.live.rebuild(self.raw_store, registry=self.registry, alarms=self.alarms)
+        self.changes = ChangeLog(capacity=stream_log_size)
+        self.live.add_listener(self._on_live_change)
+        self._geojson: bytes | None = None
         self._tokens = {k.encode(): v for k, v in tokens.items()}
         for key in settings.api_keys:
             self._tokens.setdefault(key.encode(), Principal("device", DEVICE_ROLE))
@@ -199,7 +391,8 @@ class LiveServer:
         hasher = self.settings.plate_hasher() if self.settings.plate_key is not None else None
         sub = MqttSubscriber(self.store, registry=self.registry, host=host or self.settings.mqtt_host,
                              port=int(port or self.settings.mqtt_port), client_id=self.settings.mqtt_client_id,
-                             hasher=hasher, **options)
+                             hasher=hasher, **({"username": self.settings.mqtt_username,
+                                                "password": self.settings.mqtt_password} | options))
         sub.start(timeout=timeout)
         self.mqtt = sub
         return sub
@@ -221,6 +414,110 @@ class LiveServer:
         self.raw_store.close()
         self.alarms.close()
         self.registry.close()
+
+    # --- change stream ---------------------------------------------------------------------------
+    def _on_live_change(self, event: Event) -> None:
+        """LiveState listener (twin thread, state lock held): one :class:`ChangeLog` entry."""
+        live = self.live
+        if isinstance(event, DeviceStateChanged):
+            dev = self.registry.get(event.device)
+            try:
+                typ = live_type(event.kind, event.state)
+            except ValueError:
+                typ = ""
+            item = {"id": event.event_id, "type": typ, "device": event.device, "kind": event.kind,
+                    "state": event.state, "value": event.value, "detail": event.detail,
+                    "time": _iso(_from_us(event.observed_us)), "source": event.source,
+                    "building": getattr(dev, "building", None), "level": getattr(dev, "level", None),
+                    "unit": getattr(dev, "unit", None), "zone": getattr(dev, "zone", None)}
+            self.changes.append("device", {"event": item, "device_id": event.device,
+                                           "device": live.device(event.device)})
+        elif isinstance(event, AlarmStatusChanged):
+            rec = live.alarms.get(event.alarm_id)
+            if rec is None:  # resolved: gone from the live state
+                rec = {"id": event.alarm_id, "rule": event.rule, "state": event.state, "severity": event.severity,
+                       "level": event.level, "title": event.title, "device": event.device,
+                       "building": event.building, "storey": event.storey, "unit": event.unit, "zone": event.zone,
+                       "resolved_by": event.resolved_by}
+            self.changes.append("alarm", {"alarm": dict(rec)})
+        elif isinstance(event, ZonePeopleCounted):
+            zone = event.zone
+            rec = {"camera_people": 0, "gate_in": 0, "gate_out": 0, "gate_net": 0}
+            for _us, _eid, z, n in live.camera_counts.values():
+                if z == zone:
+                    rec["camera_people"] += n
+            for z, nin, nout in live.gate_counts.values():
+                if z == zone:
+                    rec["gate_in"] += nin
+                    rec["gate_out"] += nout
+                    rec["gate_net"] += nin - nout
+            self.changes.append("zone", {"zone": zone, "record": rec})
+        elif isinstance(event, PatrolPositionReported):
+            cur = live.patrols.get(event.patrol)
+            if cur is not None:
+                us, _eid, pos = cur
+                self.changes.append("patrol", {"patrol": event.patrol, "record": {**pos, "time": _iso(_from_us(us))}})
+
+    def stream_snapshot(self) -> tuple[dict[str, Any], int]:
+        """The live state and the id of the last change it includes, read consistently (the
+        listener appends under the state's lock; the log id is read before and after)."""
+        for _ in range(1000):
+            head = self.changes.last_id
+            snap = self.live.snapshot()
+            if self.changes.last_id == head:
+                break
+        else:  # pragma: no cover - a change on every try
+            raise RuntimeError("the live state changes too fast to take a consistent snapshot")
+        snap["twin"] = {"t_s": self.twin.now, "running": self.twin.running, "realtime": self.realtime}
+        snap["last_id"] = head
+        return snap, head
+
+    async def _stream(self, request: Request, resume: int | None) -> AsyncIterator[str]:
+        wake = self.changes.subscribe()  # before reading the log: no change falls between
+        try:
+            yield "retry: 1000\n\n"
+            pending = self.changes.since(resume) if resume is not None else None
+            cursor = 0
+            if pending is None:
+                snap, cursor = self.stream_snapshot()
+                snap["resync"] = resume is not None
+                yield _sse("snapshot", cursor, json.dumps(snap, separators=(",", ":")))
+            else:
+                cursor = resume if resume is not None else 0
+                for eid, name, data in pending:
+                    yield _sse(name, eid, data)
+                    cursor = eid
+            idle = 0.0
+            while not self._closed:
+                wake.clear()
+                items = self.changes.since(cursor)
+                if items is None:  # this client fell behind the bounded log: start over
+                    snap, cursor = self.stream_snapshot()
+                    snap["resync"] = True
+                    yield _sse("snapshot", cursor, json.dumps(snap, separators=(",", ":")))
+                    continue
+                if items:
+                    for eid, name, data in items:
+                        yield _sse(name, eid, data)
+                    cursor = items[-1][0]
+                    idle = 0.0
+                    continue
+                if await request.is_disconnected():
+                    break
+                try:
+                    await asyncio.wait_for(wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    idle += 1.0
+                    if idle >= 15.0:
+                        idle = 0.0
+                        yield ": keep-alive\n\n"
+        finally:
+            self.changes.unsubscribe(wake)
+
+    def site_geojson_bytes(self) -> bytes:
+        if self._geojson is None:
+            self._geojson = json.dumps(site_geojson(self.site), separators=(",", ":")).encode()
+        return self._geojson
 
     # --- auth -------------------------------------------------------------------------------------
     def principal(self, request: Request) -> Principal:
@@ -358,6 +655,41 @@ class LiveServer:
                 raise HTTPException(404, f"unknown forecast {forecast_id!r}")
             return f
 
+        @app.get("/me")
+        def get_me(request: Request) -> dict[str, Any]:
+            """The caller's user and role (the operator page shows them after login)."""
+            p = srv.person(request)
+            return {"user": p.user, "role": p.role, "may_forecast": p.role in _FORECAST_ROLES}
+
+        @app.get("/site.geojson")
+        def get_site_geojson(request: Request) -> Response:
+            """The site plan for the operator's map (:func:`site_geojson`)."""
+            srv.person(request)
+            return Response(srv.site_geojson_bytes(), media_type="application/geo+json")
+
+        @app.get("/stream")
+        async def get_stream(request: Request, last_event_id: str | None = Query(default=None)) -> StreamingResponse:
+            """Server-Sent Events: a snapshot, then the live state's changes (module docstring)."""
+            srv.person(request)
+            given = request.headers.get("last-event-id") or last_event_id
+            resume: int | None = None
+            if given:
+                try:
+                    resume = int(given)
+                except ValueError:
+                    raise HTTPException(422, f"Last-Event-ID: expected an event id (an integer) from this stream, "
+                                             f"got {given[:40]!r}") from None
+            return StreamingResponse(srv._stream(request, resume), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+        web = _web_dir()
+
+        @app.get("/", include_in_schema=False)
+        def page() -> FileResponse:
+            """The operator page."""
+            return FileResponse(web / "index.html", media_type="text/html")
+
+        app.mount("/static", StaticFiles(directory=web, check_dir=False), name="static")
         app.mount("/", ingest)  # POST /events, POST /events:batch, GET /healthz
         return app
 
@@ -475,6 +807,10 @@ class LiveServer:
         return out
 
 
+def _from_us(us: int) -> datetime | None:
+    return None if us <= 0 else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(us))
+
+
 def _iso(t: datetime | None) -> str | None:
     if t is None:
         return None
@@ -510,12 +846,13 @@ def _load_site(site: Site | str | Path) -> tuple[Site, dict[str, Any]]:
 
 def create_server(site: str | Path = "sample", *, store_path: str | Path, settings: LiveBridgeSettings,
                   realtime: bool = True, tokens: Mapping[str, Principal] | None = None, dt: float = 0.5,
-                  alarm_tick_s: float = 5.0) -> LiveServer:
+                  alarm_tick_s: float = 5.0, stream_log_size: int = 10_000) -> LiveServer:
     """The live twin service over ``site`` (``"sample"`` or a site file) and the SQLite file
     ``store_path`` (module docstring). ``settings.api_keys`` are the device (ingest) keys --
     at least one is needed; ``tokens`` the people's tokens (default: ``SHOUMEN_TOKENS``).
     ``realtime`` paces the twin with a ``RealtimeEnvironment`` (tick ``dt`` s); False steps a
-    plain environment one tick per ``dt`` of wall time. Serve ``server.app`` with uvicorn: its
+    plain environment one tick per ``dt`` of wall time. ``stream_log_size`` is how many changes
+    ``GET /stream`` keeps for clients that reconnect. Serve ``server.app`` with uvicorn: its
     lifespan starts the twin and closes everything at shutdown."""
     if not settings.api_keys:
         raise ValueError("create_server: no device API keys; set SHOUMEN_API_KEYS (comma-separated, 16+ characters)")
@@ -528,7 +865,7 @@ def create_server(site: str | Path = "sample", *, store_path: str | Path, settin
         raise ValueError(f"create_server: dt must be a positive number of seconds, got {dt!r}")
     s, ref = _load_site(site)
     return LiveServer(s, ref, store_path=Path(store_path), settings=settings, tokens=tokens,
-                      realtime=realtime, dt=float(dt), alarm_tick_s=alarm_tick_s)
+                      realtime=realtime, dt=float(dt), alarm_tick_s=alarm_tick_s, stream_log_size=stream_log_size)
 
 
 def serve_main(*, site: str | Path = "sample", host: str = "127.0.0.1", port: int = 8080,
@@ -556,6 +893,7 @@ def serve_main(*, site: str | Path = "sample", host: str = "127.0.0.1", port: in
                 raise
             log.warning("MQTT ingest not started: %s", exc)
     try:
-        uvicorn.run(srv.app, host=host, port=port, log_level=log_level)
+        # open /stream responses would hold a graceful shutdown forever; clients resume anyway
+        uvicorn.run(srv.app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=3)
     finally:
         srv.close()
