@@ -8,7 +8,8 @@ alarm lifecycle, rules and audit in :mod:`live_bridge.alarms` / :mod:`live_bridg
 resident register in :mod:`live_bridge.residents`; inbound paths: MQTT (:mod:`live_bridge.mqtt_in`),
 HTTP (:mod:`live_bridge.http_in`, imported where the server is built: it loads FastAPI) and file
 replay (:mod:`live_bridge.replay`); the mirror into the live twin (:mod:`live_bridge.mirror`), served by
-:mod:`twin.server`.
+:mod:`twin.server`; camera analytics with onnxruntime in the subpackage :mod:`live_bridge.vision`
+(imported on its own: it loads OpenCV and onnxruntime).
 """
 
 from live_bridge.alarms import PERMISSIONS, ROLES, Alarm, AlarmCenter, AlarmStateError, AuditEntry, Notification

