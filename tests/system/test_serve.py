@@ -8,14 +8,11 @@ state rebuilt from the event store equals the state before.
 
 from __future__ import annotations
 
-import getpass
 import json
-import shutil
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,35 +42,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[int]:
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
-    if exe is None:
-        pytest.fail("mosquitto is not installed (scripts/setup.sh installs the Debian package)")
-    port = free_port()
-    d = tmp_path / "mosquitto"
-    d.mkdir()
-    conf = d / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\n"
-                    f"log_dest file {d}/mosquitto.log\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    end = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > end:
-                proc.kill()
-                pytest.fail(f"mosquitto did not start on port {port}")
-            time.sleep(0.02)
-    try:
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def broker(start_mosquitto) -> int:  # type: ignore[no-untyped-def]
+    """An anonymous Mosquitto on a free port (tests/conftest.py)."""
+    return start_mosquitto().port
 
 
 class Running:

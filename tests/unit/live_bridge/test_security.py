@@ -4,7 +4,6 @@ person-identity events."""
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import re
@@ -15,7 +14,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -43,13 +41,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def secured_broker(tmp_path: Path) -> Iterator[int]:
+def secured_broker(start_mosquitto, tmp_path: Path) -> int:  # type: ignore[no-untyped-def]
     """Mosquitto running the shipped deploy/mosquitto/shoumen.conf and shoumen.acl (paths and
     port rewritten for the test; a test-only ``monitor`` account that may read ``#`` appended)."""
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
     passwd_exe = shutil.which("mosquitto_passwd")
-    if exe is None or passwd_exe is None:
-        pytest.fail("mosquitto / mosquitto_passwd are not installed (scripts/setup.sh installs the Debian package)")
+    if passwd_exe is None:
+        pytest.fail("mosquitto_passwd is not installed (scripts/setup.sh installs the Debian package)")
     d = tmp_path / "broker"
     d.mkdir()
     pw = d / "shoumen.passwd"
@@ -58,36 +55,16 @@ def secured_broker(tmp_path: Path) -> Iterator[int]:
                        capture_output=True)
     acl = d / "shoumen.acl"
     acl.write_text((DEPLOY / "shoumen.acl").read_text() + "\n# test only\nuser monitor\ntopic read #\n")
-    port = free_port()
     conf_lines = []
     for line in (DEPLOY / "shoumen.conf").read_text().splitlines():
         key = line.split(" ", 1)[0]
-        line = {"listener": f"listener {port} 127.0.0.1", "password_file": f"password_file {pw}",
-                "acl_file": f"acl_file {acl}", "persistence_location": f"persistence_location {d}/"}.get(key, line)
+        line = {"listener": "listener {port} 127.0.0.1", "password_file": f"password_file {pw}",
+                "acl_file": f"acl_file {acl}", "persistence_location": "persistence_location {dir}/"}.get(
+            key, line.replace("{", "{{").replace("}", "}}"))
         conf_lines.append(line)
     shipped = "\n".join(conf_lines)
     assert "allow_anonymous false" in shipped and f"acl_file {acl}" in shipped
-    conf = d / "mosquitto.conf"
-    conf.write_text(shipped + f"\nuser {getpass.getuser()}\nlog_dest file {d}/mosquitto.log\n")
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    end = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > end:
-                proc.kill()
-                pytest.fail(f"mosquitto did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-            time.sleep(0.02)
-    try:
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return start_mosquitto(shipped, name="secured").port
 
 
 def client(port: int, user: str | None, password: str | None = None) -> tuple[mqtt.Client, list, threading.Event]:
